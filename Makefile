@@ -1,0 +1,67 @@
+# Build, test and demo entry points. `make demo` and `make test` install what they need.
+#
+# Build caches live outside the clone so that a fresh clone on the same machine builds
+# warm: cargo's target directory under CACHE_DIR, Maven's jars in ~/.m2, pip's in
+# ~/.cache/pip. Override CACHE_DIR to move them.
+
+SHELL := /bin/bash
+CACHE_DIR ?= $(HOME)/.cache/pravega-client-py
+export CARGO_TARGET_DIR ?= $(CACHE_DIR)/cargo-target
+VENV ?= .venv
+PYTHON ?= python3
+VENV_PY := $(VENV)/bin/python
+SERVER := server/pravega-standalone
+PYTEST_ARGS ?=
+
+# Debian packages the build and the tests use. cargo, java and mvn are expected on the
+# machine (rustup and a JDK); cbindgen pins the header generator.
+APT_PACKAGES := cbindgen python3-venv maven
+
+.PHONY: all deps venv build header test demo server-start server-stop clean
+
+all: build
+
+deps: .make/deps
+.make/deps:
+	@missing=""; \
+	command -v cbindgen >/dev/null || missing="$$missing cbindgen"; \
+	$(PYTHON) -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	command -v mvn >/dev/null || missing="$$missing maven"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+	@command -v cargo >/dev/null || { echo "cargo is required (install Rust with rustup)"; exit 1; }
+	@command -v java >/dev/null || { echo "java 11+ is required"; exit 1; }
+	@mkdir -p .make && touch $@
+
+venv: $(VENV)/.ready
+$(VENV)/.ready: .make/deps requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV_PY) -m pip install -q --upgrade pip
+	$(VENV_PY) -m pip install -q -r requirements-dev.txt
+	@touch $@
+
+build: venv
+	$(VENV_PY) -m pip install -q --no-build-isolation .
+
+header: .make/deps
+	cd rust_ffi && cbindgen --quiet --config cbindgen.toml --crate pravega_client_ffi \
+		--output ../include/pravega_client.h
+
+test: build
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+demo: build
+	@uri=$$($(SERVER) start) || exit 1; \
+	trap '$(SERVER) stop' EXIT; \
+	$(VENV_PY) examples/quickstart.py "$$uri"
+
+server-start: .make/deps
+	$(SERVER) start
+
+server-stop:
+	$(SERVER) stop
+
+clean:
+	rm -rf build dist *.egg-info .make $(VENV) pravega_client/_native.*

@@ -1,0 +1,48 @@
+"""Python client for Pravega, the streaming storage system.
+
+A drop-in for the ``pravega_client`` module of the ``pravega`` 0.3.8 package, built on
+a C ABI over the Rust client with cffi, for CPython and PyPy.
+"""
+
+from ._ffi import ffi as _ffi_module, lib as _lib
+from .exceptions import (
+    AlreadyExistsError,
+    CancelledError,
+    ClosedError,
+    ControllerError,
+    InternalError,
+    InvalidArgumentError,
+    NotFoundError,
+    PravegaError,
+    PravegaIOError,
+    PravegaTimeoutError,
+    TxnFailedException,
+    WouldDeadlockError,
+)
+from .stream_manager import StreamManager
+from .stream_reader import Event, Slice, StreamReader, StreamReaderGroup
+from .stream_writer import StreamWriter
+
+__version__ = "0.1.0"
+native_version = _ffi_module.string(_lib.pravega_version()).decode()
+
+__all__ = [
+    "StreamManager",
+    "StreamWriter",
+    "StreamReader",
+    "StreamReaderGroup",
+    "Slice",
+    "Event",
+    "PravegaError",
+    "InvalidArgumentError",
+    "ClosedError",
+    "ControllerError",
+    "PravegaIOError",
+    "PravegaTimeoutError",
+    "NotFoundError",
+    "AlreadyExistsError",
+    "TxnFailedException",
+    "WouldDeadlockError",
+    "CancelledError",
+    "InternalError",
+]

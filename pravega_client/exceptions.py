@@ -1,0 +1,61 @@
+"""Exceptions raised by pravega_client.
+
+Every error derives from :class:`PravegaError`. Each subclass also derives from the
+built-in exception that the ``pravega`` 0.3.8 package raises in the same situation, so
+code that catches ``ValueError`` or ``OSError`` keeps working.
+"""
+
+from __future__ import annotations
+
+
+class PravegaError(Exception):
+    """Base class of every error raised by this package."""
+
+    status: int = -1
+
+
+class InvalidArgumentError(PravegaError, ValueError):
+    """An argument was missing, of the wrong type, malformed, or out of range."""
+
+
+class ClosedError(PravegaError, ValueError):
+    """The object was closed, or has gone offline, and cannot be used any more."""
+
+
+class ControllerError(PravegaError, ValueError):
+    """The controller refused or failed a request."""
+
+
+class PravegaIOError(PravegaError, OSError):
+    """Reading from or writing to a segment store failed."""
+
+
+class PravegaTimeoutError(PravegaError, TimeoutError):
+    """An operation did not finish within its time limit."""
+
+
+class NotFoundError(PravegaError, ValueError):
+    """The scope, stream, reader or transaction named does not exist."""
+
+
+class AlreadyExistsError(PravegaError, ValueError):
+    """The object named already exists, or the reader named is already online."""
+
+
+class TxnFailedException(PravegaError):
+    """A transaction was used after commit or abort, or its commit failed.
+
+    ``args`` is ``(txn_id,)``, as in the ``pravega`` 0.3.8 package.
+    """
+
+
+class WouldDeadlockError(PravegaError, RuntimeError):
+    """A blocking call was made from a thread of the client's own runtime."""
+
+
+class CancelledError(PravegaError, RuntimeError):
+    """The operation was cancelled before it completed, e.g. by a shutdown."""
+
+
+class InternalError(PravegaError, RuntimeError):
+    """A bug inside the client library was caught before it could crash the process."""

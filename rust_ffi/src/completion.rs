@@ -1,0 +1,322 @@
+//! Asynchronous completion: the callback type, the one-shot `Completion` that every
+//! asynchronous operation carries, and a completion queue that batches completions
+//! for hosts that drain them from their own thread (the Python binding does).
+
+use crate::args;
+use crate::error::{FfiResult, PravegaError, PravegaStatus};
+use crate::guard::{guarded, panic_error};
+use futures::FutureExt;
+use std::ffi::c_void;
+use std::future::Future;
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::panic::AssertUnwindSafe;
+use std::sync::Mutex;
+use tokio::runtime::Handle;
+
+/// Called once when an asynchronous operation finishes.
+///
+/// - `user_data` and `tag` are the values given when the operation started.
+/// - `status` is `PRAVEGA_STATUS_OK` on success.
+/// - `error` is NULL on success; otherwise the callback owns it and frees it with
+///   `pravega_error_free`.
+/// - `result` is the operation's result, described by each function; the callback owns
+///   it. It is NULL when the operation has no result or failed.
+///
+/// The callback runs on a library thread (a runtime worker, or the thread that freed a
+/// handle whose operations were cancelled), never on the thread that started the
+/// operation unless that thread is freeing the handle. It must return quickly, must not
+/// block, and must not call blocking functions of this library: those fail with
+/// `PRAVEGA_STATUS_WOULD_DEADLOCK`. It may free `error` and `result`, and may start new
+/// asynchronous operations.
+pub type PravegaCallback = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        tag: u64,
+        status: PravegaStatus,
+        error: *mut PravegaError,
+        result: *mut c_void,
+    ),
+>;
+
+/// Where one asynchronous operation reports its outcome.
+///
+/// It fires exactly once: explicitly through `succeed`/`fail`, or with `Cancelled` when it
+/// is dropped unfired, for example when the runtime shuts down with the task pending.
+pub(crate) struct Completion {
+    callback: PravegaCallback,
+    user_data: *mut c_void,
+    tag: u64,
+    fired: bool,
+}
+
+// SAFETY: the header requires `user_data` to be usable from any thread.
+unsafe impl Send for Completion {}
+
+impl Completion {
+    pub(crate) fn new(callback: PravegaCallback, user_data: *mut c_void, tag: u64) -> Self {
+        Completion { callback, user_data, tag, fired: false }
+    }
+
+    /// A completion for operations whose callback is mandatory.
+    pub(crate) fn required(
+        callback: PravegaCallback,
+        user_data: *mut c_void,
+        tag: u64,
+    ) -> FfiResult<Self> {
+        if callback.is_none() {
+            return Err(PravegaError::invalid_argument("callback must not be NULL"));
+        }
+        Ok(Self::new(callback, user_data, tag))
+    }
+
+    pub(crate) fn succeed(mut self, result: *mut c_void) {
+        self.fire(PravegaStatus::Ok, std::ptr::null_mut(), result);
+    }
+
+    pub(crate) fn fail(mut self, error: PravegaError) {
+        let status = error.status;
+        self.fire(status, error.into_raw(), std::ptr::null_mut());
+    }
+
+    pub(crate) fn finish(self, outcome: FfiResult<*mut c_void>) {
+        match outcome {
+            Ok(result) => self.succeed(result),
+            Err(error) => self.fail(error),
+        }
+    }
+
+    fn fire(&mut self, status: PravegaStatus, error: *mut PravegaError, result: *mut c_void) {
+        self.fired = true;
+        match self.callback {
+            // SAFETY: the host gave this function pointer for exactly this call.
+            Some(callback) => unsafe { callback(self.user_data, self.tag, status, error, result) },
+            None => crate::error::pravega_error_free(error),
+        }
+    }
+}
+
+impl Drop for Completion {
+    fn drop(&mut self) {
+        if !self.fired {
+            let error = PravegaError::new(
+                PravegaStatus::Cancelled,
+                "the operation was cancelled before it completed",
+            );
+            let status = error.status;
+            self.fire(status, error.into_raw(), std::ptr::null_mut());
+        }
+    }
+}
+
+/// Spawns `work` on `runtime` and reports its outcome through `completion`.
+///
+/// A panic inside `work` is caught and reported as `Internal`, so a completion always
+/// arrives. If the runtime drops the task unfinished, `Completion`'s drop reports
+/// `Cancelled`.
+pub(crate) fn spawn_completing<F>(runtime: &Handle, completion: Completion, work: F)
+where
+    F: Future<Output = FfiResult<*mut c_void>> + Send + 'static,
+{
+    // Raw result pointers are not Send; carry the address instead.
+    let work = async move { work.await.map(|pointer| pointer as usize) };
+    runtime.spawn(async move {
+        let outcome = AssertUnwindSafe(work).catch_unwind().await;
+        let outcome = match outcome {
+            Ok(result) => result.map(|address| address as *mut c_void),
+            Err(payload) => Err(panic_error(payload.as_ref())),
+        };
+        completion.finish(outcome);
+    });
+}
+
+/// One finished operation, as drained from a `PravegaCompletionQueue`.
+///
+/// Ownership of `error` and `result` passes to whoever drains the entry.
+#[repr(C)]
+pub struct PravegaCompletion {
+    pub tag: u64,
+    pub status: PravegaStatus,
+    pub error: *mut PravegaError,
+    pub result: *mut c_void,
+}
+
+// SAFETY: the pointers are owned, transferred values; nothing else refers to them.
+unsafe impl Send for PravegaCompletion {}
+
+/// A thread-safe queue of completions with a file descriptor that becomes readable when
+/// the queue turns non-empty.
+///
+/// Pass `pravega_completion_queue_push` as the callback and the queue as `user_data`.
+/// Completions are then queued instead of calling into the host from a library thread,
+/// and the host wakes once per batch: the descriptor gets one byte when the queue goes
+/// from empty to non-empty, not one per completion.
+///
+/// The queue must outlive every operation that was given it as `user_data`.
+pub struct PravegaCompletionQueue {
+    state: Mutex<QueueState>,
+    wake_reader: UnixStream,
+}
+
+struct QueueState {
+    entries: Vec<PravegaCompletion>,
+    wake_writer: UnixStream,
+    wake_pending: bool,
+}
+
+impl PravegaCompletionQueue {
+    fn new() -> std::io::Result<Self> {
+        let (wake_reader, wake_writer) = UnixStream::pair()?;
+        wake_reader.set_nonblocking(true)?;
+        wake_writer.set_nonblocking(true)?;
+        Ok(PravegaCompletionQueue {
+            state: Mutex::new(QueueState { entries: Vec::new(), wake_writer, wake_pending: false }),
+            wake_reader,
+        })
+    }
+
+    fn push(&self, entry: PravegaCompletion) {
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        state.entries.push(entry);
+        if !state.wake_pending {
+            state.wake_pending = true;
+            // A full socket buffer already means "readable", so WouldBlock is harmless.
+            if let Err(error) = (&state.wake_writer).write(&[1]) {
+                if error.kind() != ErrorKind::WouldBlock {
+                    tracing::warn!("completion queue wake-up failed: {error}");
+                }
+            }
+        }
+    }
+
+    fn drain_into(&self, out: &mut [PravegaCompletion]) -> usize {
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = out.len().min(state.entries.len());
+        for (slot, entry) in out.iter_mut().zip(state.entries.drain(..count)) {
+            *slot = entry;
+        }
+        if state.entries.is_empty() && state.wake_pending {
+            // Clear the wake-up while holding the lock, so that a push racing with this
+            // drain either lands in this batch or writes a fresh byte.
+            let mut sink = [0u8; 64];
+            while let Ok(read) = (&self.wake_reader).read(&mut sink) {
+                if read == 0 {
+                    break;
+                }
+            }
+            state.wake_pending = false;
+        }
+        count
+    }
+}
+
+impl Drop for PravegaCompletionQueue {
+    fn drop(&mut self) {
+        // Free what nobody drained, so that an abandoned queue leaks nothing of ours.
+        let state = self.state.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for entry in state.entries.drain(..) {
+            crate::error::pravega_error_free(entry.error);
+            if !entry.result.is_null() {
+                tracing::warn!("a queued result was never drained; it is leaked");
+            }
+        }
+    }
+}
+
+/// Makes a completion queue. Free it with `pravega_completion_queue_free`.
+#[no_mangle]
+pub extern "C" fn pravega_completion_queue_new(
+    out: *mut *mut PravegaCompletionQueue,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        args::out_ptr("out", out)?;
+        let queue = PravegaCompletionQueue::new().map_err(|e| {
+            PravegaError::new(PravegaStatus::Internal, format!("cannot make wake-up socket: {e}"))
+        })?;
+        args::store(out, Box::into_raw(Box::new(queue)));
+        Ok(())
+    })
+}
+
+/// The descriptor that becomes readable when completions are waiting.
+///
+/// It belongs to the queue: do not close it, and do not read it yourself (draining does).
+/// Returns -1 when `queue` is NULL. Thread-safe.
+#[no_mangle]
+pub extern "C" fn pravega_completion_queue_fd(queue: *const PravegaCompletionQueue) -> i32 {
+    match args::handle("queue", queue) {
+        Ok(queue) => queue.wake_reader.as_raw_fd(),
+        Err(_) => -1,
+    }
+}
+
+/// A `PravegaCallback` that appends the completion to the queue given as `user_data`.
+///
+/// Thread-safe. Ownership of `error` and `result` moves into the queue.
+#[no_mangle]
+pub unsafe extern "C" fn pravega_completion_queue_push(
+    user_data: *mut c_void,
+    tag: u64,
+    status: PravegaStatus,
+    error: *mut PravegaError,
+    result: *mut c_void,
+) {
+    let queue = user_data as *const PravegaCompletionQueue;
+    let entry = PravegaCompletion { tag, status, error, result };
+    // A panic must not unwind into the caller, which may be C. There is nobody to tell
+    // about it, so the entry is lost, but the process survives.
+    let pushed = std::panic::catch_unwind(AssertUnwindSafe(|| match args::handle("queue", queue) {
+        Ok(queue) => queue.push(entry),
+        Err(_) => tracing::error!("completion pushed to a NULL queue; dropped"),
+    }));
+    if pushed.is_err() {
+        tracing::error!("completion queue push panicked; a completion was lost");
+    }
+}
+
+/// Moves up to `capacity` queued completions into `out`, oldest first, and stores how
+/// many were moved in `*count`.
+///
+/// When this empties the queue it also clears the wake-up descriptor. Thread-safe; one
+/// thread at a time should drain a queue, so that completions stay in order.
+#[no_mangle]
+pub extern "C" fn pravega_completion_queue_drain(
+    queue: *const PravegaCompletionQueue,
+    out: *mut PravegaCompletion,
+    capacity: usize,
+    count: *mut usize,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        let queue = args::handle("queue", queue)?;
+        args::out_ptr("count", count)?;
+        if out.is_null() && capacity > 0 {
+            return Err(PravegaError::invalid_argument("out is NULL but capacity is not 0"));
+        }
+        // SAFETY: the caller promises `capacity` writable entries at `out`.
+        let slots = if capacity == 0 {
+            &mut [][..]
+        } else {
+            unsafe { std::slice::from_raw_parts_mut(out, capacity) }
+        };
+        args::store(count, queue.drain_into(slots));
+        Ok(())
+    })
+}
+
+/// Frees a queue. Completions still in it are freed too. NULL is ignored.
+///
+/// No operation that was given this queue may still be running: its completion would
+/// be pushed into freed memory. Freeing twice is undefined behaviour.
+#[no_mangle]
+pub extern "C" fn pravega_completion_queue_free(queue: *mut PravegaCompletionQueue) {
+    let _ = guarded(std::ptr::null_mut(), || {
+        if !queue.is_null() {
+            // SAFETY: made by `pravega_completion_queue_new`, freed once.
+            drop(unsafe { Box::from_raw(queue) });
+        }
+        Ok(())
+    });
+}

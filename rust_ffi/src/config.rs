@@ -1,0 +1,207 @@
+//! Client settings, given as string keys and values so that the C ABI never changes
+//! shape when a setting is added.
+
+use crate::args;
+use crate::error::{FfiResult, PravegaError, PravegaStatus};
+use crate::guard::guarded;
+use pravega_client_config::credentials::Credentials;
+use pravega_client_config::{ClientConfig, ClientConfigBuilder};
+use std::ffi::c_char;
+use std::time::Duration;
+
+/// The environment variable through which the Rust client finds a trust certificate.
+const TLS_CERT_PATH_ENV: &str = "pravega_client_tls_cert_path";
+
+/// Settings for a manager. Build one with `pravega_config_new` and `pravega_config_set`,
+/// pass it to `pravega_manager_new`, then free it with `pravega_config_free`.
+///
+/// Not thread-safe: set it from one thread at a time. A manager copies what it needs,
+/// so the config may be freed right after `pravega_manager_new`.
+#[derive(Clone, Default)]
+pub struct PravegaConfig {
+    auth_enabled: Option<bool>,
+    username: Option<String>,
+    password: Option<String>,
+    token: Option<String>,
+    tls_enabled: Option<bool>,
+    disable_cert_verification: bool,
+    trust_cert: Option<String>,
+    controller_timeout: Option<Duration>,
+}
+
+/// How long a blocking controller call may take when no timeout was set.
+pub(crate) const DEFAULT_CONTROLLER_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl PravegaConfig {
+    fn set(&mut self, key: &str, value: &str) -> FfiResult<()> {
+        match key {
+            "auth.enabled" => self.auth_enabled = Some(parse_bool(key, value)?),
+            "auth.username" => self.username = Some(value.to_string()),
+            "auth.password" => self.password = Some(value.to_string()),
+            "auth.token" => self.token = Some(value.to_string()),
+            "tls.enabled" => self.tls_enabled = Some(parse_bool(key, value)?),
+            "tls.disable_cert_verification" => {
+                self.disable_cert_verification = parse_bool(key, value)?
+            }
+            "tls.trust_cert" => self.trust_cert = Some(read_pem(value)?),
+            "controller.timeout_ms" => {
+                let millis = parse_positive(key, value)?;
+                self.controller_timeout = Some(Duration::from_millis(millis));
+            }
+            _ => {
+                return Err(PravegaError::invalid_argument(format!(
+                    "unknown configuration key {key:?}"
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn controller_timeout(&self) -> Duration {
+        self.controller_timeout.unwrap_or(DEFAULT_CONTROLLER_TIMEOUT)
+    }
+
+    /// Builds the crate's config. Settings not given here fall back to the crate's own
+    /// defaults, which read the `pravega_client_*` environment variables.
+    pub(crate) fn to_client_config(&self, controller_uri: &str) -> FfiResult<ClientConfig> {
+        let uri = controller_uri.trim();
+        let is_tls_uri = uri.starts_with("tls://") || uri.starts_with("ssl://");
+        if !(uri.starts_with("tcp://") || is_tls_uri) {
+            return Err(PravegaError::invalid_argument(format!(
+                "controller URI {uri:?} must start with tcp:// or tls://"
+            )));
+        }
+        let tls_enabled = self.tls_enabled.unwrap_or(is_tls_uri);
+        if tls_enabled != is_tls_uri {
+            return Err(PravegaError::invalid_argument(format!(
+                "tls_enabled={tls_enabled} does not match the scheme of {uri:?}"
+            )));
+        }
+
+        let mut builder = ClientConfigBuilder::default();
+        builder
+            .controller_uri(uri)
+            .is_tls_enabled(tls_enabled)
+            .disable_cert_verification(self.disable_cert_verification);
+        if let Some(credentials) = self.credentials()? {
+            builder.credentials(credentials);
+        }
+        if let Some(enabled) = self.auth_enabled {
+            builder.is_auth_enabled(enabled);
+        }
+        match &self.trust_cert {
+            Some(pem) => {
+                builder.trustcerts(vec![pem.clone()]);
+            }
+            // The crate would otherwise look for ./certs and panic when it is missing.
+            None if std::env::var_os(TLS_CERT_PATH_ENV).is_none() => {
+                builder.trustcerts(vec![]);
+            }
+            None => {}
+        }
+
+        builder
+            .build()
+            .map_err(|e| PravegaError::invalid_argument(format!("invalid client configuration: {e}")))
+    }
+
+    fn credentials(&self) -> FfiResult<Option<Credentials>> {
+        match (&self.username, &self.password, &self.token) {
+            (None, None, None) => Ok(None),
+            (None, None, Some(token)) => Ok(Some(Credentials::basic_with_token(token.clone()))),
+            (Some(user), Some(password), None) => {
+                Ok(Some(Credentials::basic(user.clone(), password.clone())))
+            }
+            (_, _, Some(_)) => Err(PravegaError::invalid_argument(
+                "give either auth.token or auth.username with auth.password, not both",
+            )),
+            _ => Err(PravegaError::invalid_argument(
+                "auth.username and auth.password must be given together",
+            )),
+        }
+    }
+}
+
+fn parse_bool(key: &str, value: &str) -> FfiResult<bool> {
+    match value {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(PravegaError::invalid_argument(format!(
+            "{key} must be true or false, not {value:?}"
+        ))),
+    }
+}
+
+fn parse_positive(key: &str, value: &str) -> FfiResult<u64> {
+    match value.parse::<u64>() {
+        Ok(number) if number > 0 => Ok(number),
+        _ => Err(PravegaError::invalid_argument(format!(
+            "{key} must be a positive integer, not {value:?}"
+        ))),
+    }
+}
+
+/// Accepts PEM text as it is, or reads it from the file that `value` names.
+fn read_pem(value: &str) -> FfiResult<String> {
+    if value.contains("-----BEGIN") {
+        return Ok(value.to_string());
+    }
+    std::fs::read_to_string(value).map_err(|e| {
+        PravegaError::new(
+            PravegaStatus::InvalidArgument,
+            format!("cannot read trust certificate {value:?}: {e}"),
+        )
+    })
+}
+
+/// Makes an empty config. Free it with `pravega_config_free`.
+#[no_mangle]
+pub extern "C" fn pravega_config_new(
+    out: *mut *mut PravegaConfig,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        args::out_ptr("out", out)?;
+        args::store(out, Box::into_raw(Box::<PravegaConfig>::default()));
+        Ok(())
+    })
+}
+
+/// Sets one setting. Keys:
+///
+/// - `auth.enabled`: `true` or `false`.
+/// - `auth.username`, `auth.password`: basic credentials, given together.
+/// - `auth.token`: a ready-made basic token, instead of username and password.
+/// - `tls.enabled`: must agree with the URI scheme (`tls://` means TLS).
+/// - `tls.disable_cert_verification`: `true` or `false`.
+/// - `tls.trust_cert`: PEM text, or the path of a PEM file, read now.
+/// - `controller.timeout_ms`: limit for each blocking controller call (default 30000).
+///
+/// An unknown key or a malformed value fails with `PRAVEGA_STATUS_INVALID_ARGUMENT`.
+/// Neither string is kept after the call.
+#[no_mangle]
+pub extern "C" fn pravega_config_set(
+    config: *mut PravegaConfig,
+    key: *const c_char,
+    value: *const c_char,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        // SAFETY: a non-NULL config comes from `pravega_config_new` and is used by one
+        // thread at a time, as documented.
+        let config = unsafe { config.as_mut() }
+            .ok_or_else(|| PravegaError::invalid_argument("config must not be NULL"))?;
+        let key = args::required_str("key", key)?;
+        let value = args::required_str("value", value)?;
+        config.set(key, value)
+    })
+}
+
+/// Frees a config. NULL is ignored; freeing twice is undefined behaviour.
+#[no_mangle]
+pub extern "C" fn pravega_config_free(config: *mut PravegaConfig) {
+    if !config.is_null() {
+        // SAFETY: made by `pravega_config_new`, freed once.
+        drop(unsafe { Box::from_raw(config) });
+    }
+}

@@ -1,0 +1,112 @@
+//! Status codes and the owned error object that crosses the C boundary.
+
+use std::ffi::{c_char, CString};
+use std::fmt::Display;
+
+/// The outcome of a call or of an asynchronous completion.
+///
+/// Every exported function returns one of these. `PRAVEGA_STATUS_OK` is zero, and every
+/// failure is non-zero. New codes may be added at the end; hosts should treat an unknown
+/// code as a generic failure.
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PravegaStatus {
+    /// The call succeeded.
+    Ok = 0,
+    /// An argument was NULL, not valid UTF-8, out of range, or otherwise malformed.
+    InvalidArgument = 1,
+    /// The handle was closed, or the object it names can no longer be used.
+    Closed = 2,
+    /// The controller refused or failed the request.
+    ControllerError = 3,
+    /// Reading from or writing to a segment store failed.
+    IoError = 4,
+    /// The operation did not finish within its time limit.
+    Timeout = 5,
+    /// The object named (scope, stream, reader, transaction, ...) does not exist.
+    NotFound = 6,
+    /// The object named already exists or is already online.
+    AlreadyExists = 7,
+    /// A transaction was used after it was committed or aborted, or its commit failed.
+    TxnFailed = 8,
+    /// A blocking function was called on a runtime thread, for example from inside a
+    /// callback. It would deadlock, so it was refused.
+    WouldDeadlock = 9,
+    /// The operation was cancelled before it completed, for example because its handle
+    /// was freed or the runtime shut down.
+    Cancelled = 10,
+    /// A bug in this library or in the client crate below it: a panic was caught.
+    Internal = 11,
+}
+
+/// A failure: a status code and a human-readable message.
+///
+/// Ownership: whoever receives a `PravegaError *` owns it and frees it, exactly once,
+/// with `pravega_error_free`. It is immutable, so it may be read from any thread.
+#[derive(Clone)]
+pub struct PravegaError {
+    pub(crate) status: PravegaStatus,
+    pub(crate) message: CString,
+}
+
+impl PravegaError {
+    pub(crate) fn new(status: PravegaStatus, message: impl Display) -> Self {
+        // A message with an interior NUL would be cut short by C readers; replace it so
+        // the whole text survives.
+        let text = message.to_string().replace('\0', "\\0");
+        PravegaError {
+            status,
+            message: CString::new(text).expect("NUL bytes were replaced"),
+        }
+    }
+
+    pub(crate) fn invalid_argument(message: impl Display) -> Self {
+        Self::new(PravegaStatus::InvalidArgument, message)
+    }
+
+    pub(crate) fn into_raw(self) -> *mut PravegaError {
+        Box::into_raw(Box::new(self))
+    }
+}
+
+impl std::fmt::Debug for PravegaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.status, self.message.to_string_lossy())
+    }
+}
+
+pub(crate) type FfiResult<T> = Result<T, PravegaError>;
+
+/// The status code of `error`, or `PRAVEGA_STATUS_INVALID_ARGUMENT` when it is NULL.
+///
+/// Thread-safe. Does not take ownership.
+#[no_mangle]
+pub extern "C" fn pravega_error_status(error: *const PravegaError) -> PravegaStatus {
+    // SAFETY: a non-NULL pointer must come from this library and not yet be freed.
+    match unsafe { error.as_ref() } {
+        Some(error) => error.status,
+        None => PravegaStatus::InvalidArgument,
+    }
+}
+
+/// The message of `error` as a NUL-terminated UTF-8 string, or "" when it is NULL.
+///
+/// The string belongs to `error`: it stays valid until `pravega_error_free(error)` and
+/// must not be freed by the caller. Thread-safe.
+#[no_mangle]
+pub extern "C" fn pravega_error_message(error: *const PravegaError) -> *const c_char {
+    // SAFETY: as in `pravega_error_status`.
+    match unsafe { error.as_ref() } {
+        Some(error) => error.message.as_ptr(),
+        None => b"\0".as_ptr().cast(),
+    }
+}
+
+/// Frees an error. NULL is ignored. Freeing the same error twice is undefined behaviour.
+#[no_mangle]
+pub extern "C" fn pravega_error_free(error: *mut PravegaError) {
+    if !error.is_null() {
+        // SAFETY: the pointer was made by `PravegaError::into_raw` and is freed once.
+        drop(unsafe { Box::from_raw(error) });
+    }
+}

@@ -1,0 +1,38 @@
+//! A flat C ABI over the `pravega-client` crate.
+//!
+//! Conventions, shared by every exported function:
+//! - Names are `pravega_<object>_<verb>`; objects are opaque `Pravega<Object>` handles made
+//!   by a `_new` (or a factory call) and destroyed by `_free`.
+//! - Functions return a `PravegaStatus`. When the last argument `error` is not NULL it is
+//!   set to NULL on success, or to an owned `PravegaError` on failure.
+//! - Asynchronous functions take `(callback, user_data, tag)` and report through the
+//!   callback, exactly once, with the error in the callback's own arguments.
+//! - Every body runs under `guard::guarded`, so a panic becomes `PRAVEGA_STATUS_INTERNAL`
+//!   and never unwinds into the caller.
+
+mod args;
+mod completion;
+mod config;
+mod error;
+mod guard;
+mod manager;
+mod reader;
+mod runtime;
+mod strings;
+mod writer;
+
+pub use completion::*;
+pub use config::*;
+pub use error::*;
+pub use manager::*;
+pub use reader::*;
+pub use strings::*;
+pub use writer::*;
+
+use std::ffi::c_char;
+
+/// The version of this library, as a static NUL-terminated string. Never free it.
+#[no_mangle]
+pub extern "C" fn pravega_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}

@@ -1,0 +1,287 @@
+//! The manager: one connection to a Pravega cluster, its runtime, and the admin calls.
+
+use crate::args;
+use crate::config::PravegaConfig;
+use crate::error::{FfiResult, PravegaError, PravegaStatus};
+use crate::guard::guarded;
+use crate::runtime::SharedRuntime;
+use crate::strings::PravegaStringList;
+use pravega_client::client_factory::ClientFactoryAsync;
+use pravega_client_retry::retry_result::RetryError;
+use pravega_client_shared::{
+    CToken, Retention, Scaling, ScaleType, Scope, ScopedStream, Stream, StreamConfiguration,
+};
+use pravega_controller_client::{ControllerClient, ControllerError};
+use std::ffi::c_char;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A client for one Pravega cluster.
+///
+/// It owns a tokio runtime and a connection pool. Writers, reader groups and readers made
+/// from it share that runtime and keep it alive: they go on working after the manager is
+/// freed, and the runtime stops when the last of them is freed.
+///
+/// Thread-safe: any thread may call any function on it at the same time. Free it, once,
+/// with `pravega_manager_free`.
+pub struct PravegaManager {
+    pub(crate) runtime: Arc<SharedRuntime>,
+    pub(crate) factory: ClientFactoryAsync,
+    pub(crate) controller_timeout: Duration,
+}
+
+impl PravegaManager {
+    fn controller(&self) -> &dyn ControllerClient {
+        self.factory.controller_client()
+    }
+
+    /// Runs one controller call to completion, within the configured time limit.
+    pub(crate) fn call<T, F>(&self, what: &str, future: F) -> FfiResult<T>
+    where
+        F: Future<Output = Result<T, RetryError<ControllerError>>>,
+    {
+        let outcome = self.runtime.block_on_timeout(self.controller_timeout, what, future)?;
+        outcome.map_err(|e| controller_error(what, &e.error))
+    }
+
+    /// Runs a blocking step that is not a single controller call, with the same limit.
+    pub(crate) fn wait<T, F: Future<Output = T>>(&self, what: &str, future: F) -> FfiResult<T> {
+        self.runtime.block_on_timeout(self.controller_timeout, what, future)
+    }
+}
+
+pub(crate) fn controller_error(what: &str, error: &ControllerError) -> PravegaError {
+    PravegaError::new(PravegaStatus::ControllerError, format!("{what} failed: {error}"))
+}
+
+pub(crate) fn scoped_stream(scope: &str, stream: &str) -> ScopedStream {
+    ScopedStream {
+        scope: Scope { name: scope.to_string() },
+        stream: Stream { name: stream.to_string() },
+    }
+}
+
+/// Connects a manager to the controller at `controller_uri` (`tcp://host:port` or
+/// `tls://host:port`).
+///
+/// `config` may be NULL for defaults; it is copied, not kept. No network call is made
+/// here: a wrong address shows up on the first call that needs the controller. On
+/// success `*out` receives a manager that the caller frees with `pravega_manager_free`.
+#[no_mangle]
+pub extern "C" fn pravega_manager_new(
+    controller_uri: *const c_char,
+    config: *const PravegaConfig,
+    out: *mut *mut PravegaManager,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        let uri = args::required_name("controller_uri", controller_uri)?;
+        args::out_ptr("out", out)?;
+        // SAFETY: a non-NULL config comes from `pravega_config_new`.
+        let config = unsafe { config.as_ref() }.cloned().unwrap_or_default();
+
+        let client_config = config.to_client_config(uri)?;
+        let runtime = SharedRuntime::new()?;
+        let factory = {
+            // The controller client starts background work on the runtime it is given.
+            let _context = runtime.handle().enter();
+            ClientFactoryAsync::new(client_config, runtime.handle().clone())
+        };
+
+        let manager =
+            PravegaManager { runtime, factory, controller_timeout: config.controller_timeout() };
+        args::store(out, Box::into_raw(Box::new(manager)));
+        Ok(())
+    })
+}
+
+/// Frees a manager. NULL is ignored; freeing twice is undefined behaviour.
+///
+/// Objects made from the manager stay usable. When nothing else holds the runtime, this
+/// stops it, waiting up to 5 s for its threads; operations still pending then complete
+/// with `PRAVEGA_STATUS_CANCELLED`. Safe to call from any thread, including from inside
+/// a callback.
+#[no_mangle]
+pub extern "C" fn pravega_manager_free(manager: *mut PravegaManager) {
+    let _ = guarded(std::ptr::null_mut(), || {
+        if !manager.is_null() {
+            // SAFETY: made by `pravega_manager_new`, freed once.
+            drop(unsafe { Box::from_raw(manager) });
+        }
+        Ok(())
+    });
+}
+
+/// Creates a scope. `*created` is false when it already existed. Blocks, up to the
+/// controller timeout.
+#[no_mangle]
+pub extern "C" fn pravega_manager_create_scope(
+    manager: *const PravegaManager,
+    scope: *const c_char,
+    created: *mut bool,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        let manager = args::handle("manager", manager)?;
+        let scope = Scope { name: args::required_name("scope", scope)?.to_string() };
+        args::out_ptr("created", created)?;
+
+        let result = manager.call("create scope", manager.controller().create_scope(&scope))?;
+        args::store(created, result);
+        Ok(())
+    })
+}
+
+/// Deletes an empty scope. `*deleted` is false when it did not exist. Blocks.
+#[no_mangle]
+pub extern "C" fn pravega_manager_delete_scope(
+    manager: *const PravegaManager,
+    scope: *const c_char,
+    deleted: *mut bool,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        let manager = args::handle("manager", manager)?;
+        let scope = Scope { name: args::required_name("scope", scope)?.to_string() };
+        args::out_ptr("deleted", deleted)?;
+
+        let result = manager.call("delete scope", manager.controller().delete_scope(&scope))?;
+        args::store(deleted, result);
+        Ok(())
+    })
+}
+
+/// Lists every scope, following the controller's pagination. Blocks.
+///
+/// On success `*out` receives a list that the caller frees with
+/// `pravega_string_list_free`.
+#[no_mangle]
+pub extern "C" fn pravega_manager_list_scopes(
+    manager: *const PravegaManager,
+    out: *mut *mut PravegaStringList,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        let manager = args::handle("manager", manager)?;
+        args::out_ptr("out", out)?;
+
+        let mut names = Vec::new();
+        let mut token = CToken::empty();
+        while let Some((page, next)) =
+            manager.call("list scopes", manager.controller().list_scopes(&token))?
+        {
+            names.extend(page.into_iter().map(|scope| scope.name));
+            token = next;
+        }
+        args::store(out, Box::into_raw(Box::new(PravegaStringList::from_strings(names))));
+        Ok(())
+    })
+}
+
+/// Lists the streams of a scope, following pagination. An unknown scope gives an empty
+/// list. Blocks. The caller frees `*out` with `pravega_string_list_free`.
+#[no_mangle]
+pub extern "C" fn pravega_manager_list_streams(
+    manager: *const PravegaManager,
+    scope: *const c_char,
+    out: *mut *mut PravegaStringList,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        let manager = args::handle("manager", manager)?;
+        let scope = Scope { name: args::required_name("scope", scope)?.to_string() };
+        args::out_ptr("out", out)?;
+
+        let mut names = Vec::new();
+        let mut token = CToken::empty();
+        while let Some((page, next)) =
+            manager.call("list streams", manager.controller().list_streams(&scope, &token))?
+        {
+            names.extend(page.into_iter().map(|stream| stream.stream.name));
+            token = next;
+        }
+        args::store(out, Box::into_raw(Box::new(PravegaStringList::from_strings(names))));
+        Ok(())
+    })
+}
+
+/// Creates a stream with a fixed number of segments and no retention limit.
+/// `*created` is false when it already existed. Blocks.
+#[no_mangle]
+pub extern "C" fn pravega_manager_create_stream(
+    manager: *const PravegaManager,
+    scope: *const c_char,
+    stream: *const c_char,
+    initial_segments: i32,
+    created: *mut bool,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        let manager = args::handle("manager", manager)?;
+        let scope = args::required_name("scope", scope)?;
+        let stream = args::required_name("stream", stream)?;
+        args::out_ptr("created", created)?;
+        if initial_segments < 1 {
+            return Err(PravegaError::invalid_argument(format!(
+                "initial_segments must be at least 1, not {initial_segments}"
+            )));
+        }
+
+        let configuration = StreamConfiguration {
+            scoped_stream: scoped_stream(scope, stream),
+            scaling: Scaling {
+                scale_type: ScaleType::FixedNumSegments,
+                target_rate: 0,
+                scale_factor: 0,
+                min_num_segments: initial_segments,
+            },
+            retention: Retention::default(),
+            tags: None,
+        };
+        let result =
+            manager.call("create stream", manager.controller().create_stream(&configuration))?;
+        args::store(created, result);
+        Ok(())
+    })
+}
+
+/// Seals a stream, so that it takes no more writes. Blocks.
+#[no_mangle]
+pub extern "C" fn pravega_manager_seal_stream(
+    manager: *const PravegaManager,
+    scope: *const c_char,
+    stream: *const c_char,
+    sealed: *mut bool,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        let manager = args::handle("manager", manager)?;
+        let stream = scoped_stream(args::required_name("scope", scope)?, args::required_name("stream", stream)?);
+        args::out_ptr("sealed", sealed)?;
+
+        let result = manager.call("seal stream", manager.controller().seal_stream(&stream))?;
+        args::store(sealed, result);
+        Ok(())
+    })
+}
+
+/// Deletes a sealed stream. Blocks.
+#[no_mangle]
+pub extern "C" fn pravega_manager_delete_stream(
+    manager: *const PravegaManager,
+    scope: *const c_char,
+    stream: *const c_char,
+    deleted: *mut bool,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        let manager = args::handle("manager", manager)?;
+        let stream = scoped_stream(args::required_name("scope", scope)?, args::required_name("stream", stream)?);
+        args::out_ptr("deleted", deleted)?;
+
+        let result = manager.call("delete stream", manager.controller().delete_stream(&stream))?;
+        args::store(deleted, result);
+        Ok(())
+    })
+}

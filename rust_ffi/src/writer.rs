@@ -1,0 +1,271 @@
+//! Event writers: asynchronous writes with per-event completions, and flushes.
+
+use crate::args;
+use crate::completion::{Completion, PravegaCallback};
+use crate::error::{FfiResult, PravegaError, PravegaStatus};
+use crate::guard::guarded;
+use crate::manager::{scoped_stream, PravegaManager};
+use crate::runtime::{refuse_runtime_thread, SharedRuntime};
+use pravega_client::error::Error as WriterError;
+use pravega_client::event::EventWriter;
+use std::ffi::{c_char, c_void};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+/// The largest event the server accepts, in bytes.
+pub const PRAVEGA_MAX_EVENT_SIZE: usize = 8_388_608;
+
+/// Writes events to one stream.
+///
+/// Thread-safe: several threads may write through one writer; events written from one
+/// thread with the same routing key keep their order. It may outlive its manager. Free
+/// it, once, with `pravega_writer_free`.
+pub struct PravegaWriter {
+    // Declared first so it drops first: the runtime must still run while the crate's
+    // writer shuts its background task down.
+    writer: Mutex<EventWriter>,
+    acks: Arc<AckTracker>,
+    pending: mpsc::UnboundedSender<PendingAck>,
+    runtime: Arc<SharedRuntime>,
+}
+
+/// An event on its way to the server, waiting for the server's answer.
+struct PendingAck {
+    answer: oneshot::Receiver<Result<(), WriterError>>,
+    completion: Option<Completion>,
+}
+
+/// Counts unacknowledged events and keeps the first failure until someone reports it.
+struct AckTracker {
+    state: Mutex<AckState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct AckState {
+    outstanding: u64,
+    first_failure: Option<PravegaError>,
+}
+
+impl AckTracker {
+    fn lock(&self) -> MutexGuard<'_, AckState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn record(&self, outcome: &Result<(), PravegaError>) {
+        let mut state = self.lock();
+        state.outstanding -= 1;
+        if let Err(error) = outcome {
+            state.first_failure.get_or_insert_with(|| error.clone());
+        }
+        drop(state);
+        self.changed.notify_all();
+    }
+
+    fn take_failure(&self) -> FfiResult<()> {
+        match self.lock().first_failure.take() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits until at most `limit` events are unacknowledged, or until `deadline`.
+    fn wait_until_at_most(&self, limit: u64, deadline: Option<Instant>) -> FfiResult<()> {
+        let mut state = self.lock();
+        while state.outstanding > limit {
+            state = match deadline {
+                None => self.changed.wait(state).unwrap_or_else(|p| p.into_inner()),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(PravegaError::new(
+                            PravegaStatus::Timeout,
+                            format!("{} events are still unacknowledged", state.outstanding),
+                        ));
+                    }
+                    self.changed.wait_timeout(state, left).unwrap_or_else(|p| p.into_inner()).0
+                }
+            };
+        }
+        Ok(())
+    }
+}
+
+/// Awaits the server's answers in write order, and reports each one.
+///
+/// One task per writer does this, instead of one task per event.
+async fn deliver_acks(mut pending: mpsc::UnboundedReceiver<PendingAck>, acks: Arc<AckTracker>) {
+    while let Some(PendingAck { answer, completion }) = pending.recv().await {
+        let outcome = match answer.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => {
+                Err(PravegaError::new(PravegaStatus::IoError, format!("write failed: {error}")))
+            }
+            Err(_) => Err(PravegaError::new(
+                PravegaStatus::IoError,
+                "the writer stopped before the server acknowledged the event",
+            )),
+        };
+        // Fire the callback before counting the event as done, so that a flush returns
+        // only after every callback of the events it waited for has run.
+        if let Some(completion) = completion {
+            completion.finish(outcome.clone().map(|()| std::ptr::null_mut()));
+        }
+        acks.record(&outcome);
+    }
+}
+
+fn deadline_after(timeout_ms: i64) -> Option<Instant> {
+    u64::try_from(timeout_ms).ok().map(|ms| Instant::now() + Duration::from_millis(ms))
+}
+
+/// Makes a writer for `scope/stream`. No network call is made until the first write.
+/// On success `*out` receives a writer that the caller frees with `pravega_writer_free`.
+#[no_mangle]
+pub extern "C" fn pravega_writer_new(
+    manager: *const PravegaManager,
+    scope: *const c_char,
+    stream: *const c_char,
+    out: *mut *mut PravegaWriter,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        let manager = args::handle("manager", manager)?;
+        let stream =
+            scoped_stream(args::required_name("scope", scope)?, args::required_name("stream", stream)?);
+        args::out_ptr("out", out)?;
+
+        let runtime = manager.runtime.clone();
+        let writer = {
+            let _context = runtime.handle().enter();
+            manager.factory.create_event_writer(stream)
+        };
+        let acks = Arc::new(AckTracker { state: Mutex::default(), changed: Condvar::new() });
+        let (pending, pending_rx) = mpsc::unbounded_channel();
+        runtime.handle().spawn(deliver_acks(pending_rx, acks.clone()));
+
+        let writer = PravegaWriter { writer: Mutex::new(writer), acks, pending, runtime };
+        args::store(out, Box::into_raw(Box::new(writer)));
+        Ok(())
+    })
+}
+
+/// Queues one event for writing and returns without waiting for the server.
+///
+/// - `routing_key` may be NULL for a random key; otherwise it must be UTF-8. Events with
+///   the same key keep their order.
+/// - `data`/`len` is the payload, any bytes (it is `char *` so that hosts can pass
+///   their byte strings without a cast), copied before the call returns. `len` may be 0; it may
+///   be at most `PRAVEGA_MAX_EVENT_SIZE`.
+/// - `callback` may be NULL. When given, it fires once the server has acknowledged the
+///   event (`result` is NULL) or the write failed.
+///
+/// A failure of an earlier event that nobody has been told about yet is returned here,
+/// and then this event is not written. The call blocks only when 16 MiB of events are
+/// already queued, until the server has taken some.
+#[no_mangle]
+pub extern "C" fn pravega_writer_write(
+    writer: *const PravegaWriter,
+    routing_key: *const c_char,
+    data: *const c_char,
+    len: usize,
+    callback: PravegaCallback,
+    user_data: *mut c_void,
+    tag: u64,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        let writer = args::handle("writer", writer)?;
+        let routing_key = args::optional_str("routing_key", routing_key)?;
+        let payload = args::bytes("data", data.cast(), len)?;
+        if payload.len() > PRAVEGA_MAX_EVENT_SIZE {
+            return Err(PravegaError::invalid_argument(format!(
+                "event of {} bytes is larger than the {PRAVEGA_MAX_EVENT_SIZE}-byte limit",
+                payload.len()
+            )));
+        }
+        writer.acks.take_failure()?;
+        let completion = callback.is_some().then(|| Completion::new(callback, user_data, tag));
+
+        let mut event_writer = writer.writer.lock().unwrap_or_else(|p| p.into_inner());
+        // The crate's write only waits for room in its 16 MiB queue; the answer comes
+        // later through `answer`. Polling it here needs no runtime.
+        let answer = match routing_key {
+            Some(key) => futures::executor::block_on(
+                event_writer.write_event_by_routing_key(key.to_string(), payload.to_vec()),
+            ),
+            None => futures::executor::block_on(event_writer.write_event(payload.to_vec())),
+        };
+        writer.acks.lock().outstanding += 1;
+        drop(event_writer);
+
+        if let Err(lost) = writer.pending.send(PendingAck { answer, completion }) {
+            // The delivery task is gone only if the runtime stopped; the completion
+            // inside reports Cancelled when dropped here.
+            drop(lost);
+            writer.acks.record(&Err(PravegaError::new(PravegaStatus::Cancelled, "runtime stopped")));
+            return Err(PravegaError::new(PravegaStatus::Closed, "the writer's runtime has stopped"));
+        }
+        Ok(())
+    })
+}
+
+/// Waits until every queued event is acknowledged, then reports the first failure that
+/// nobody has been told about yet (and forgets it).
+///
+/// `timeout_ms < 0` waits as long as it takes; otherwise the call gives up with
+/// `PRAVEGA_STATUS_TIMEOUT` after that many milliseconds, and events stay queued. Must
+/// not be called from a callback.
+#[no_mangle]
+pub extern "C" fn pravega_writer_flush(
+    writer: *const PravegaWriter,
+    timeout_ms: i64,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    pravega_writer_wait_outstanding(writer, 0, timeout_ms, error)
+}
+
+/// Waits until at most `max_outstanding` events are unacknowledged, then reports the
+/// first unreported failure as `pravega_writer_flush` does. With 0 it is a flush.
+#[no_mangle]
+pub extern "C" fn pravega_writer_wait_outstanding(
+    writer: *const PravegaWriter,
+    max_outstanding: u64,
+    timeout_ms: i64,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        let writer = args::handle("writer", writer)?;
+        refuse_runtime_thread()?;
+
+        writer.acks.wait_until_at_most(max_outstanding, deadline_after(timeout_ms))?;
+        writer.acks.take_failure()
+    })
+}
+
+/// The number of events written but not yet acknowledged. 0 when `writer` is NULL.
+#[no_mangle]
+pub extern "C" fn pravega_writer_outstanding(writer: *const PravegaWriter) -> u64 {
+    args::handle("writer", writer).map_or(0, |writer| writer.acks.lock().outstanding)
+}
+
+/// Frees a writer without flushing it. NULL is ignored; freeing twice is undefined.
+///
+/// Events not yet acknowledged may still be delivered, or fail: either way their
+/// callbacks fire. Call `pravega_writer_flush` first to wait for them.
+#[no_mangle]
+pub extern "C" fn pravega_writer_free(writer: *mut PravegaWriter) {
+    let _ = guarded(std::ptr::null_mut(), || {
+        if !writer.is_null() {
+            // SAFETY: made by `pravega_writer_new`, freed once.
+            let writer = unsafe { Box::from_raw(writer) };
+            let runtime = writer.runtime.clone();
+            // The crate's writer tells its background task to stop when dropped, which
+            // needs the runtime's context.
+            let _context = runtime.handle().enter();
+            drop(writer);
+        }
+        Ok(())
+    });
+}

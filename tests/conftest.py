@@ -1,0 +1,94 @@
+"""Fixtures: one real Pravega standalone server per test session, and unique scopes.
+
+Set PRAVEGA_CONTROLLER_URI to run the suite against a server that is already up;
+otherwise the session starts its own with server/pravega-standalone, on free ports.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Dict, Iterator
+
+import pytest
+
+import pravega_client
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER_SCRIPT = ROOT / "server" / "pravega-standalone"
+
+
+def free_ports(count: int) -> list:
+    """Ports that were free a moment ago; the server binds them right after."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def server_environment(state_dir: str) -> Dict[str, str]:
+    controller, segment_store, zookeeper, rest, admin, health = free_ports(6)
+    env = dict(os.environ)
+    env.update(
+        PRAVEGA_STATE_DIR=state_dir,
+        PRAVEGA_CONTROLLER_PORT=str(controller),
+        PRAVEGA_SEGMENTSTORE_PORT=str(segment_store),
+        PRAVEGA_ZK_PORT=str(zookeeper),
+        PRAVEGA_REST_PORT=str(rest),
+        PRAVEGA_ADMIN_PORT=str(admin),
+        PRAVEGA_HEALTH_PORT=str(health),
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def controller_uri() -> Iterator[str]:
+    external = os.environ.get("PRAVEGA_CONTROLLER_URI")
+    if external:
+        yield external
+        return
+
+    state_dir = tempfile.mkdtemp(prefix="pravega-test-server-")
+    env = server_environment(state_dir)
+    started = subprocess.run(
+        [str(SERVER_SCRIPT), "start"], env=env, capture_output=True, text=True
+    )
+    if started.returncode != 0:
+        pytest.fail(
+            "the Pravega standalone server did not start:\n" + started.stderr[-4000:],
+            pytrace=False,
+        )
+    try:
+        yield started.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run([str(SERVER_SCRIPT), "stop"], env=env, capture_output=True)
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def manager(controller_uri: str) -> Iterator[pravega_client.StreamManager]:
+    with pravega_client.StreamManager(controller_uri) as stream_manager:
+        yield stream_manager
+
+
+def unique_name(prefix: str) -> str:
+    """A name no earlier run against the same server can have used."""
+    return f"{prefix}{uuid.uuid4().hex[:16]}"
+
+
+@pytest.fixture
+def scope(manager: pravega_client.StreamManager) -> str:
+    name = unique_name("scope")
+    assert manager.create_scope(name)
+    return name
