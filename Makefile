@@ -10,23 +10,26 @@ export CARGO_TARGET_DIR ?= $(CACHE_DIR)/cargo-target
 VENV ?= .venv
 PYTHON ?= python3
 VENV_PY := $(VENV)/bin/python
+PYPY_VENV ?= .venv-pypy
+PYPY ?= pypy3
 SERVER := server/pravega-standalone
 PYTEST_ARGS ?=
 
-# Debian packages the build and the tests use. cargo, java and mvn are expected on the
-# machine (rustup and a JDK); cbindgen pins the header generator.
-APT_PACKAGES := cbindgen python3-venv maven
 
-.PHONY: all deps venv build header test demo server-start server-stop clean
+.PHONY: all deps venv pypy-venv build build-pypy header test test-rust test-cpython \
+	test-pypy demo server-start server-stop clean
 
 all: build
 
+# Debian packages come from apt when missing: cbindgen (it pins the header generator),
+# the venv modules, Maven, and PyPy. cargo and java must already be on the machine.
 deps: .make/deps
 .make/deps:
 	@missing=""; \
 	command -v cbindgen >/dev/null || missing="$$missing cbindgen"; \
 	$(PYTHON) -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	command -v mvn >/dev/null || missing="$$missing maven"; \
+	command -v $(PYPY) >/dev/null || missing="$$missing pypy3 pypy3-dev pypy3-venv"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
@@ -45,12 +48,31 @@ $(VENV)/.ready: .make/deps requirements-dev.txt
 build: venv
 	$(VENV_PY) -m pip install -q --no-build-isolation .
 
+# PyPy ships cffi built in; the same Rust staticlib is linked into its extension.
+pypy-venv: $(PYPY_VENV)/.ready
+$(PYPY_VENV)/.ready: .make/deps requirements-dev.txt
+	$(PYPY) -m venv $(PYPY_VENV)
+	$(PYPY_VENV)/bin/python -m pip install -q --upgrade pip
+	$(PYPY_VENV)/bin/python -m pip install -q -r requirements-dev.txt
+	@touch $@
+
+build-pypy: pypy-venv build
+	$(PYPY_VENV)/bin/python -m pip install -q --no-build-isolation .
+
 header: .make/deps
 	cd rust_ffi && cbindgen --quiet --config cbindgen.toml --crate pravega_client_ffi \
 		--output ../include/pravega_client.h
 
-test: build
+test: test-rust test-cpython test-pypy
+
+test-rust: .make/deps
+	cd rust_ffi && cargo test --release --lib --quiet
+
+test-cpython: build
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-pypy: build-pypy
+	$(PYPY_VENV)/bin/pytest $(PYTEST_ARGS)
 
 demo: build
 	@uri=$$($(SERVER) start) || exit 1; \
@@ -64,4 +86,4 @@ server-stop:
 	$(SERVER) stop
 
 clean:
-	rm -rf build dist *.egg-info .make $(VENV) pravega_client/_native.*
+	rm -rf build dist *.egg-info .make $(VENV) $(PYPY_VENV) pravega_client/_native.*

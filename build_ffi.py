@@ -74,13 +74,18 @@ def staticlib_path() -> Path:
     return cargo_target_dir() / profile / STATICLIB_NAME
 
 
+STATICLIB = staticlib_path()
+
 ffibuilder = FFI()
 ffibuilder.cdef(cdef_from_header(HEADER.read_text()))
 ffibuilder.set_source(
     "pravega_client._native",
     '#include "pravega_client.h"',
     include_dirs=[str(HEADER.parent)],
-    extra_objects=[str(staticlib_path())],
+    extra_objects=[str(STATICLIB)],
+    # Relink whenever the Rust library changes; setuptools only watches sources and
+    # `depends`, not `extra_objects`.
+    depends=[str(STATICLIB), str(HEADER)],
     libraries=SYSTEM_LIBRARIES,
     # Keep the Rust symbols private to the extension.
     extra_link_args=["-Wl,--exclude-libs,ALL"],

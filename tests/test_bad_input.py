@@ -152,3 +152,10 @@ def test_duplicate_online_reader_name_raises(
     with pytest.raises(pravega_client.AlreadyExistsError, match="already online"):
         group.create_reader("same")
     online.reader_offline()
+
+
+def test_reader_group_on_a_missing_stream_raises_not_found(
+    manager: pravega_client.StreamManager, scope: str
+) -> None:
+    with pytest.raises(pravega_client.NotFoundError, match="does not exist"):
+        manager.create_reader_group(unique_name("group"), scope, "no-such-stream")

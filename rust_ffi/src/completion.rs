@@ -320,3 +320,114 @@ pub extern "C" fn pravega_completion_queue_free(queue: *mut PravegaCompletionQue
         Ok(())
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_queue() -> *mut PravegaCompletionQueue {
+        let mut queue = std::ptr::null_mut();
+        assert_eq!(pravega_completion_queue_new(&mut queue, std::ptr::null_mut()), PravegaStatus::Ok);
+        queue
+    }
+
+    fn drain(queue: *mut PravegaCompletionQueue, capacity: usize) -> Vec<u64> {
+        let mut slots: Vec<PravegaCompletion> = (0..capacity)
+            .map(|_| PravegaCompletion {
+                tag: 0,
+                status: PravegaStatus::Ok,
+                error: std::ptr::null_mut(),
+                result: std::ptr::null_mut(),
+            })
+            .collect();
+        let mut count = 0;
+        let status = pravega_completion_queue_drain(
+            queue,
+            slots.as_mut_ptr(),
+            capacity,
+            &mut count,
+            std::ptr::null_mut(),
+        );
+        assert_eq!(status, PravegaStatus::Ok);
+        slots.truncate(count);
+        slots.iter().for_each(|slot| crate::error::pravega_error_free(slot.error));
+        slots.iter().map(|slot| slot.tag).collect()
+    }
+
+    /// How many wake-up bytes wait on the queue's descriptor, read without consuming.
+    fn wake_bytes(queue: *mut PravegaCompletionQueue) -> usize {
+        extern "C" {
+            fn recv(fd: i32, buf: *mut u8, len: usize, flags: i32) -> isize;
+        }
+        const MSG_PEEK: i32 = 2;
+        const MSG_DONTWAIT: i32 = 0x40;
+        let mut buffer = [0u8; 64];
+        // SAFETY: the queue is live for the test's duration, and the buffer is writable.
+        let peeked = unsafe {
+            let fd = (*queue).wake_reader.as_raw_fd();
+            recv(fd, buffer.as_mut_ptr(), buffer.len(), MSG_PEEK | MSG_DONTWAIT)
+        };
+        peeked.max(0) as usize
+    }
+
+    #[test]
+    fn many_pushes_wake_the_host_once_and_drain_in_order() {
+        let queue = new_queue();
+        for tag in 1..=1000u64 {
+            let completion = Completion::new(Some(pravega_completion_queue_push), queue.cast(), tag);
+            completion.succeed(std::ptr::null_mut());
+        }
+
+        assert_eq!(wake_bytes(queue), 1);
+        let mut tags = drain(queue, 256);
+        while tags.len() < 1000 {
+            let more = drain(queue, 256);
+            assert!(!more.is_empty());
+            tags.extend(more);
+        }
+        assert_eq!(tags, (1..=1000).collect::<Vec<_>>());
+        assert_eq!(wake_bytes(queue), 0);
+        pravega_completion_queue_free(queue);
+    }
+
+    #[test]
+    fn a_dropped_completion_reports_cancelled() {
+        let queue = new_queue();
+        drop(Completion::new(Some(pravega_completion_queue_push), queue.cast(), 42));
+
+        let mut slot = PravegaCompletion {
+            tag: 0,
+            status: PravegaStatus::Ok,
+            error: std::ptr::null_mut(),
+            result: std::ptr::null_mut(),
+        };
+        let mut count = 0;
+        pravega_completion_queue_drain(queue, &mut slot, 1, &mut count, std::ptr::null_mut());
+        assert_eq!((count, slot.tag, slot.status), (1, 42, PravegaStatus::Cancelled));
+        crate::error::pravega_error_free(slot.error);
+        pravega_completion_queue_free(queue);
+    }
+
+    #[test]
+    fn a_panicking_task_still_completes() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let queue = new_queue();
+        let completion = Completion::new(Some(pravega_completion_queue_push), queue.cast(), 7);
+        spawn_completing(runtime.handle(), completion, async { panic!("task blew up") });
+
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut slot = PravegaCompletion {
+            tag: 0,
+            status: PravegaStatus::Ok,
+            error: std::ptr::null_mut(),
+            result: std::ptr::null_mut(),
+        };
+        let mut count = 0;
+        while count == 0 && std::time::Instant::now() < deadline {
+            pravega_completion_queue_drain(queue, &mut slot, 1, &mut count, std::ptr::null_mut());
+        }
+        assert_eq!((count, slot.tag, slot.status), (1, 7, PravegaStatus::Internal));
+        crate::error::pravega_error_free(slot.error);
+        pravega_completion_queue_free(queue);
+    }
+}

@@ -6,6 +6,21 @@
 use crate::error::{FfiResult, PravegaError, PravegaStatus};
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Once;
+
+static QUIET_PANICS: Once = Once::new();
+
+/// Replaces the default panic hook, which prints to stderr, with one that logs.
+///
+/// This library links its own copy of std, so the hook covers only panics inside it,
+/// never the host's. Every caught panic still reaches the caller as an error.
+fn install_panic_hook() {
+    QUIET_PANICS.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            tracing::error!(target: "pravega_client_ffi::panic", "caught panic: {info}");
+        }));
+    });
+}
 
 /// Runs `body`, reporting its failure through `error_out` when that is not NULL.
 ///
@@ -14,6 +29,7 @@ pub(crate) fn guarded<F>(error_out: *mut *mut PravegaError, body: F) -> PravegaS
 where
     F: FnOnce() -> FfiResult<()>,
 {
+    install_panic_hook();
     if !error_out.is_null() {
         // SAFETY: the caller passes either NULL or a pointer to writable storage.
         unsafe { *error_out = std::ptr::null_mut() };
@@ -49,4 +65,45 @@ pub(crate) fn panic_error(payload: &(dyn Any + Send)) -> PravegaError {
         PravegaStatus::Internal,
         format!("internal error in the Pravega client: {detail}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::pravega_error_free;
+    use std::ffi::CStr;
+
+    fn message(error: *mut PravegaError) -> String {
+        // SAFETY: the error was just produced by `guarded`.
+        let text = unsafe { CStr::from_ptr((*error).message.as_ptr()) };
+        text.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn a_panic_becomes_an_internal_error_with_its_message() {
+        let mut error = std::ptr::null_mut();
+        let status = guarded(&mut error, || panic!("boom {}", 7));
+
+        assert_eq!(status, PravegaStatus::Internal);
+        assert_eq!(message(error), "internal error in the Pravega client: boom 7");
+        pravega_error_free(error);
+    }
+
+    #[test]
+    fn success_clears_the_error_slot() {
+        let mut error = 0x1 as *mut PravegaError;
+        let status = guarded(&mut error, || Ok(()));
+
+        assert_eq!(status, PravegaStatus::Ok);
+        assert!(error.is_null());
+    }
+
+    #[test]
+    fn a_null_error_slot_still_reports_the_status() {
+        let status = guarded(std::ptr::null_mut(), || {
+            Err(PravegaError::invalid_argument("bad"))
+        });
+
+        assert_eq!(status, PravegaStatus::InvalidArgument);
+    }
 }

@@ -80,6 +80,15 @@ pub extern "C" fn pravega_reader_group_new(
         let stream = scoped_stream(scope, args::required_name("stream", stream)?);
         args::out_ptr("out", out)?;
 
+        // The crate panics when the stream is missing; check first for a precise error.
+        let controller = manager.factory.controller_client();
+        if !manager.call("check stream", controller.check_stream_exists(&stream))? {
+            return Err(PravegaError::new(
+                PravegaStatus::NotFound,
+                format!("stream {stream} does not exist"),
+            ));
+        }
+
         let mut config = ReaderGroupConfigBuilder::default();
         if read_from_tail {
             config.read_from_tail_of_stream(stream);
