@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 
 
 .PHONY: all deps venv pypy-venv build build-pypy header test test-rust test-cpython \
-	test-pypy demo server-start server-stop clean
+	test-pypy lint demo server-start server-stop clean
 
 all: build
 
@@ -63,7 +63,14 @@ header: .make/deps
 	cd rust_ffi && cbindgen --quiet --config cbindgen.toml --crate pravega_client_ffi \
 		--output ../include/pravega_client.h
 
-test: test-rust test-cpython test-pypy
+test: lint test-rust test-cpython test-pypy
+
+PY_SOURCES := pravega_client tests examples build_ffi.py setup.py
+
+lint: venv
+	$(VENV)/bin/ruff check $(PY_SOURCES)
+	$(VENV)/bin/ruff format --check $(PY_SOURCES)
+	cd rust_ffi && cargo fmt --check
 
 test-rust: .make/deps
 	cd rust_ffi && cargo test --release --lib --quiet

@@ -19,7 +19,8 @@ HEADER = ROOT / "include" / "pravega_client.h"
 CRATE_MANIFEST = ROOT / "rust_ffi" / "Cargo.toml"
 STATICLIB_NAME = "libpravega_client.a"
 
-# What a Rust staticlib needs from the system on Linux (rustc --print native-static-libs).
+# What a Rust staticlib needs from the system on Linux
+# (`rustc --print native-static-libs`).
 SYSTEM_LIBRARIES = ["gcc_s", "util", "rt", "pthread", "m", "dl", "c"]
 
 _DEFINE_INTEGER = re.compile(r"#define\s+\w+\s+-?\d+\s*$")

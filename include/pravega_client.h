@@ -350,10 +350,11 @@ PravegaStatus pravega_reader_release_segment(const PravegaReader *reader,
 // Calling it again does nothing. Blocks.
 PravegaStatus pravega_reader_offline(const PravegaReader *reader, PravegaError **error);
 
-// Frees a reader, taking it offline first. NULL is ignored; freeing twice is undefined.
+// Frees a reader. NULL is ignored; freeing twice is undefined behaviour.
 //
-// Called from an ordinary thread, it waits (up to the controller timeout) for the
-// reader to go offline. Called from a callback, it leaves that to the runtime.
+// Does not block: the reader goes offline in the background, within the controller
+// timeout, and the runtime stays up until then. Call `pravega_reader_offline` first to
+// wait for that and see its errors.
 void pravega_reader_free(PravegaReader *reader);
 
 // Moves to the next event of `slice`.
@@ -438,10 +439,12 @@ PravegaStatus pravega_writer_wait_outstanding(const PravegaWriter *writer,
 // The number of events written but not yet acknowledged. 0 when `writer` is NULL.
 uint64_t pravega_writer_outstanding(const PravegaWriter *writer);
 
-// Frees a writer without flushing it. NULL is ignored; freeing twice is undefined.
+// Frees a writer. NULL is ignored; freeing twice is undefined behaviour.
 //
-// Events not yet acknowledged may still be delivered, or fail: either way their
-// callbacks fire. Call `pravega_writer_flush` first to wait for them.
+// Does not block. Events not yet acknowledged are still delivered in the background,
+// and their callbacks fire; a failure nobody was told about is logged. The runtime stays
+// up until that is done. Call `pravega_writer_flush` first to wait for the events and
+// get their failures yourself.
 void pravega_writer_free(PravegaWriter *writer);
 
 #ifdef __cplusplus

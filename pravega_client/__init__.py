@@ -4,7 +4,8 @@ A drop-in for the ``pravega_client`` module of the ``pravega`` 0.3.8 package, bu
 a C ABI over the Rust client with cffi, for CPython and PyPy.
 """
 
-from ._ffi import ffi as _ffi_module, lib as _lib
+from ._ffi import ffi as _ffi_module
+from ._ffi import lib as _lib
 from .exceptions import (
     AlreadyExistsError,
     CancelledError,

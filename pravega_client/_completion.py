@@ -71,8 +71,13 @@ class CompletionBridge:
 
     def _drain(self) -> None:
         while True:
-            invoke(lib.pravega_completion_queue_drain, self._queue, self._batch, _BATCH,
-                   self._count)
+            invoke(
+                lib.pravega_completion_queue_drain,
+                self._queue,
+                self._batch,
+                _BATCH,
+                self._count,
+            )
             count = self._count[0]
             for index in range(count):
                 entry = self._batch[index]

@@ -57,7 +57,7 @@ def invoke(function: Callable[..., int], *args: Any) -> None:
 
 
 def encode_name(argument: str, value: Any) -> bytes:
-    """Encodes a required string argument as NUL-terminated UTF-8, naming it on error."""
+    """Encodes a required string as NUL-terminated UTF-8; errors name the argument."""
     if not isinstance(value, str):
         raise exc.InvalidArgumentError(
             f"{argument} must be str, not {type(value).__name__}"
@@ -65,7 +65,9 @@ def encode_name(argument: str, value: Any) -> bytes:
     try:
         encoded = value.encode("utf-8")
     except UnicodeEncodeError as error:
-        raise exc.InvalidArgumentError(f"{argument} is not valid UTF-8: {error}") from None
+        raise exc.InvalidArgumentError(
+            f"{argument} is not valid UTF-8: {error}"
+        ) from None
     if b"\0" in encoded:
         raise exc.InvalidArgumentError(f"{argument} must not contain NUL characters")
     return encoded

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator
 
 from ._completion import bridge_for, current_loop
-from ._ffi import encode_name, ffi, invoke, lib
+from ._ffi import encode_name, ffi, lib
 from ._handle import NativeHandle
 
 
@@ -55,18 +55,12 @@ class Slice(NativeHandle):
     def __next__(self) -> Event:
         if self._ptr is None or self._ptr == ffi.NULL:
             raise StopIteration
-        invoke(
-            lib.pravega_slice_next, self._ptr, self._data, self._len, self._offset, self._found
+        self._invoke(
+            lib.pravega_slice_next, self._data, self._len, self._offset, self._found
         )
         if not self._found[0]:
             raise StopIteration
         return Event(ffi.buffer(self._data[0], self._len[0])[:], self._offset[0])
-
-    def _take(self) -> Any:
-        """Hands the native slice over to a call that takes ownership of it."""
-        ptr = self._ptr
-        self._ptr = None
-        return ptr
 
     def to_str(self) -> str:
         return f"Slice(empty={self._ptr is None or self._ptr == ffi.NULL})"
@@ -92,25 +86,35 @@ class StreamReader(NativeHandle):
         If the future is cancelled after the slice arrived, the slice goes back to the
         reader, so no event is lost.
         """
-        reader = self._handle()
         bridge = bridge_for(current_loop())
 
         def launch(callback: Any, user_data: Any, tag: int) -> None:
-            invoke(lib.pravega_reader_acquire_segment, reader, callback, user_data, tag)
+            self._invoke(lib.pravega_reader_acquire_segment, callback, user_data, tag)
 
         return bridge.start(launch, Slice, lib.pravega_slice_free)
 
     def release_segment(self, slice: Slice) -> None:
         """Gives a slice back; the events it did not yield are delivered again later."""
-        reader = self._handle()
         ptr = slice._take()
         if ptr is None or ptr == ffi.NULL:
             return
-        invoke(lib.pravega_reader_release_segment, reader, ptr)
+        self._invoke(lib.pravega_reader_release_segment, ptr)
 
     def reader_offline(self) -> None:
-        """Takes the reader offline, handing its segments to the group's other readers."""
-        invoke(lib.pravega_reader_offline, self._handle())
+        """Takes the reader offline; its segments go to the group's other readers."""
+        self._invoke(lib.pravega_reader_offline)
+
+    def close(self) -> None:
+        """Takes the reader offline, then releases it. Calling it again does nothing.
+
+        A reader that is garbage-collected instead goes offline in the background.
+        """
+        if self.closed:
+            return
+        try:
+            self.reader_offline()
+        finally:
+            self._release()
 
     def to_str(self) -> str:
         return f"StreamReader(name={self._name!r}, reader_group={self._group!r})"
@@ -122,20 +126,8 @@ class StreamReader(NativeHandle):
 class StreamReaderGroup(NativeHandle):
     """A named group of readers that share a stream's segments between them."""
 
-    def __init__(
-        self,
-        manager: Any,
-        name: str,
-        scope_name: str,
-        stream_name: str,
-        read_from_tail: bool,
-    ) -> None:
-        scope = encode_name("scope_name", scope_name)
-        group = encode_name("reader_group_name", name)
-        stream = encode_name("stream_name", stream_name)
-        box = ffi.new("PravegaReaderGroup **")
-        invoke(lib.pravega_reader_group_new, manager, scope, group, stream, bool(read_from_tail), box)
-        super().__init__(box[0], lib.pravega_reader_group_free)
+    def __init__(self, ptr: Any, name: str, scope_name: str) -> None:
+        super().__init__(ptr, lib.pravega_reader_group_free)
         self._name = name
         self._scope = scope_name
 
@@ -143,7 +135,7 @@ class StreamReaderGroup(NativeHandle):
         """Brings a new reader online; a name that is already online raises."""
         name = encode_name("reader_name", reader_name)
         box = ffi.new("PravegaReader **")
-        invoke(lib.pravega_reader_group_create_reader, self._handle(), name, box)
+        self._invoke(lib.pravega_reader_group_create_reader, name, box)
         return StreamReader(box[0], reader_name, self._name)
 
     def to_str(self) -> str:

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any, Optional, Union
 
 from ._completion import bridge_for, current_loop
-from ._ffi import encode_name, encode_optional, ffi, invoke, lib
+from ._ffi import encode_optional, ffi, lib
 from ._handle import NativeHandle
 from .exceptions import InvalidArgumentError, PravegaTimeoutError
 
@@ -26,21 +26,14 @@ class StreamWriter(NativeHandle):
 
     A write failure that could not be reported by the call that caused it is raised
     by the next write or by ``flush()``. Blocking waits release the GIL.
+
+    A writer that is garbage-collected without ``close()`` still delivers its events
+    in the background, without blocking the collector; failures are then only logged.
     """
 
-    def __init__(
-        self, manager: Any, scope_name: str, stream_name: str, max_inflight_events: int
-    ) -> None:
-        if isinstance(max_inflight_events, bool) or not isinstance(max_inflight_events, int):
-            raise InvalidArgumentError("max_inflight_events must be int")
-        if max_inflight_events < 0:
-            raise InvalidArgumentError("max_inflight_events must not be negative")
-        scope = encode_name("scope_name", scope_name)
-        stream = encode_name("stream_name", stream_name)
-        box = ffi.new("PravegaWriter **")
-        invoke(lib.pravega_writer_new, manager, scope, stream, box)
-        super().__init__(box[0], lib.pravega_writer_free)
-        self._stream = f"{scope_name}/{stream_name}"
+    def __init__(self, ptr: Any, stream: str, max_inflight_events: int) -> None:
+        super().__init__(ptr, lib.pravega_writer_free)
+        self._stream = stream
         self._max_inflight = max_inflight_events
 
     def write_event(self, event: str, routing_key: Optional[str] = None) -> None:
@@ -49,7 +42,9 @@ class StreamWriter(NativeHandle):
             raise InvalidArgumentError(f"event must be str, not {type(event).__name__}")
         self.write_event_bytes(event.encode("utf-8"), routing_key)
 
-    def write_event_bytes(self, event: BytesLike, routing_key: Optional[str] = None) -> None:
+    def write_event_bytes(
+        self, event: BytesLike, routing_key: Optional[str] = None
+    ) -> None:
         """Writes raw bytes. Blocks as described in the class doc."""
         self._enqueue(event, routing_key, ffi.NULL, ffi.NULL, 0)
         self._wait_outstanding(self._max_inflight)
@@ -71,7 +66,7 @@ class StreamWriter(NativeHandle):
         return bridge.start(launch, _no_result)
 
     def flush(self) -> None:
-        """Waits until every write is acknowledged; raises the first unreported failure."""
+        """Waits until every write is acknowledged, then raises the first failure."""
         self._wait_outstanding(0)
 
     def close(self) -> None:
@@ -84,9 +79,13 @@ class StreamWriter(NativeHandle):
             self._release()
 
     def _enqueue(
-        self, event: BytesLike, routing_key: Optional[str], callback: Any, user_data: Any, tag: int
+        self,
+        event: BytesLike,
+        routing_key: Optional[str],
+        callback: Any,
+        user_data: Any,
+        tag: int,
     ) -> None:
-        writer = self._handle()
         key = encode_optional("routing_key", routing_key)
         if isinstance(event, bytes):
             data = event
@@ -96,19 +95,21 @@ class StreamWriter(NativeHandle):
             raise InvalidArgumentError(
                 f"event must be bytes-like, not {type(event).__name__}"
             )
-        invoke(lib.pravega_writer_write, writer, key, data, len(data), callback, user_data, tag)
+        self._invoke(
+            lib.pravega_writer_write, key, data, len(data), callback, user_data, tag
+        )
 
     def _wait_outstanding(self, limit: int) -> None:
-        writer = self._handle()
         while True:
             try:
-                invoke(lib.pravega_writer_wait_outstanding, writer, limit, _WAIT_SLICE_MS)
+                self._invoke(lib.pravega_writer_wait_outstanding, limit, _WAIT_SLICE_MS)
                 return
             except PravegaTimeoutError:
                 continue
 
     def to_str(self) -> str:
-        return f"StreamWriter(stream={self._stream!r}, max_inflight_events={self._max_inflight})"
+        limit = self._max_inflight
+        return f"StreamWriter(stream={self._stream!r}, max_inflight_events={limit})"
 
     def __repr__(self) -> str:
         return self.to_str()

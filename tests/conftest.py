@@ -38,7 +38,7 @@ def free_ports(count: int) -> list:
 
 
 def server_environment(state_dir: str) -> Dict[str, str]:
-    controller, segment_store, zookeeper, rest, admin, health = free_ports(6)
+    controller, segment_store, zookeeper, rest, admin = free_ports(5)
     env = dict(os.environ)
     env.update(
         PRAVEGA_STATE_DIR=state_dir,
@@ -47,7 +47,6 @@ def server_environment(state_dir: str) -> Dict[str, str]:
         PRAVEGA_ZK_PORT=str(zookeeper),
         PRAVEGA_REST_PORT=str(rest),
         PRAVEGA_ADMIN_PORT=str(admin),
-        PRAVEGA_HEALTH_PORT=str(health),
     )
     return env
 

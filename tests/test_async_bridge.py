@@ -6,8 +6,8 @@ import asyncio
 import threading
 
 import pravega_client
-from pravega_client._completion import bridge_for
 from conftest import unique_name
+from pravega_client._completion import bridge_for
 
 
 def test_many_async_writes_complete_with_few_loop_wakeups(

@@ -5,23 +5,33 @@ from __future__ import annotations
 import pytest
 
 import pravega_client
-from pravega_client._ffi import ffi, lib
 from conftest import unique_name
+from pravega_client._ffi import ffi, lib
 
 
-def test_none_names_raise_invalid_argument(manager: pravega_client.StreamManager) -> None:
-    with pytest.raises(pravega_client.InvalidArgumentError, match="scope_name must be str"):
+def test_none_names_raise_invalid_argument(
+    manager: pravega_client.StreamManager,
+) -> None:
+    with pytest.raises(
+        pravega_client.InvalidArgumentError, match="scope_name must be str"
+    ):
         manager.create_scope(None)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="stream_name"):
         manager.create_stream("scope", None, 1)  # type: ignore[arg-type]
 
 
-def test_non_utf8_name_raises_invalid_argument(manager: pravega_client.StreamManager) -> None:
-    with pytest.raises(pravega_client.InvalidArgumentError, match="scope_name is not valid UTF-8"):
+def test_non_utf8_name_raises_invalid_argument(
+    manager: pravega_client.StreamManager,
+) -> None:
+    with pytest.raises(
+        pravega_client.InvalidArgumentError, match="scope_name is not valid UTF-8"
+    ):
         manager.create_scope("bad\udcffname")
 
 
-def test_name_with_nul_raises_invalid_argument(manager: pravega_client.StreamManager) -> None:
+def test_name_with_nul_raises_invalid_argument(
+    manager: pravega_client.StreamManager,
+) -> None:
     with pytest.raises(pravega_client.InvalidArgumentError, match="NUL"):
         manager.create_scope("bad\0name")
 
@@ -40,7 +50,9 @@ def test_closed_manager_raises_closed_error(controller_uri: str) -> None:
         manager.list_scope()
 
 
-def test_closed_writer_raises_closed_error(manager: pravega_client.StreamManager, scope: str) -> None:
+def test_closed_writer_raises_closed_error(
+    manager: pravega_client.StreamManager, scope: str
+) -> None:
     stream = unique_name("stream")
     manager.create_stream(scope, stream, 1)
     writer = manager.create_writer(scope, stream)
@@ -73,7 +85,9 @@ def test_event_over_8_mib_is_rejected_before_sending(
     writer.write_event_bytes(b"still usable")
 
 
-def test_wrong_argument_types_raise(manager: pravega_client.StreamManager, scope: str) -> None:
+def test_wrong_argument_types_raise(
+    manager: pravega_client.StreamManager, scope: str
+) -> None:
     with pytest.raises(pravega_client.InvalidArgumentError, match="initial_segments"):
         manager.create_stream(scope, "s", "one")  # type: ignore[arg-type]
     with pytest.raises(pravega_client.InvalidArgumentError, match="initial_segments"):
@@ -90,12 +104,17 @@ def native_error(function, *args) -> tuple:
 
 def test_native_null_handles_are_rejected_not_dereferenced() -> None:
     created = ffi.new("bool *")
-    status, message = native_error(lib.pravega_manager_create_scope, ffi.NULL, b"s", created)
+    status, message = native_error(
+        lib.pravega_manager_create_scope, ffi.NULL, b"s", created
+    )
     assert status == lib.PRAVEGA_STATUS_INVALID_ARGUMENT
     assert message == "manager must not be NULL"
 
     status, message = native_error(lib.pravega_writer_flush, ffi.NULL, 0)
-    assert (status, message) == (lib.PRAVEGA_STATUS_INVALID_ARGUMENT, "writer must not be NULL")
+    assert (status, message) == (
+        lib.PRAVEGA_STATUS_INVALID_ARGUMENT,
+        "writer must not be NULL",
+    )
 
 
 def test_native_null_and_non_utf8_strings_are_rejected(controller_uri: str) -> None:
@@ -106,7 +125,9 @@ def test_native_null_and_non_utf8_strings_are_rejected(controller_uri: str) -> N
         "controller_uri must not be NULL",
     )
 
-    status, message = native_error(lib.pravega_manager_new, b"tcp://\xff\xfe", ffi.NULL, box)
+    status, message = native_error(
+        lib.pravega_manager_new, b"tcp://\xff\xfe", ffi.NULL, box
+    )
     assert (status, message) == (
         lib.PRAVEGA_STATUS_INVALID_ARGUMENT,
         "controller_uri is not valid UTF-8",
@@ -121,7 +142,14 @@ def test_native_length_without_buffer_is_rejected(
     writer = manager.create_writer(scope, stream)
 
     status, message = native_error(
-        lib.pravega_writer_write, writer._handle(), ffi.NULL, ffi.NULL, 10, ffi.NULL, ffi.NULL, 0
+        lib.pravega_writer_write,
+        writer._ptr,
+        ffi.NULL,
+        ffi.NULL,
+        10,
+        ffi.NULL,
+        ffi.NULL,
+        0,
     )
     assert status == lib.PRAVEGA_STATUS_INVALID_ARGUMENT
     assert message == "data is NULL but its length is 10"
@@ -136,9 +164,12 @@ def test_native_async_call_without_callback_is_rejected(
     reader = group.create_reader("r1")
 
     status, message = native_error(
-        lib.pravega_reader_acquire_segment, reader._handle(), ffi.NULL, ffi.NULL, 0
+        lib.pravega_reader_acquire_segment, reader._ptr, ffi.NULL, ffi.NULL, 0
     )
-    assert (status, message) == (lib.PRAVEGA_STATUS_INVALID_ARGUMENT, "callback must not be NULL")
+    assert (status, message) == (
+        lib.PRAVEGA_STATUS_INVALID_ARGUMENT,
+        "callback must not be NULL",
+    )
 
 
 def test_duplicate_online_reader_name_raises(
@@ -159,3 +190,29 @@ def test_reader_group_on_a_missing_stream_raises_not_found(
 ) -> None:
     with pytest.raises(pravega_client.NotFoundError, match="does not exist"):
         manager.create_reader_group(unique_name("group"), scope, "no-such-stream")
+
+
+def test_closing_a_writer_during_a_flush_in_another_thread_is_safe(
+    manager: pravega_client.StreamManager, scope: str
+) -> None:
+    import threading
+
+    stream = unique_name("stream")
+    manager.create_stream(scope, stream, 1)
+    writer = manager.create_writer(scope, stream, max_inflight_events=1000)
+    for _ in range(1000):
+        writer.write_event_bytes(b"x" * 1000)
+    flushed = threading.Event()
+
+    def flush() -> None:
+        writer.flush()
+        flushed.set()
+
+    flusher = threading.Thread(target=flush)
+    flusher.start()
+    writer.close()
+    flusher.join(timeout=60)
+
+    assert flushed.is_set()
+    with pytest.raises(pravega_client.ClosedError):
+        writer.flush()

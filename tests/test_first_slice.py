@@ -20,7 +20,9 @@ async def read_events(reader: pravega_client.StreamReader, count: int) -> list:
     raise AssertionError(f"only {len(events)} of {count} events arrived")
 
 
-def test_written_event_is_read_back(manager: pravega_client.StreamManager, scope: str) -> None:
+def test_written_event_is_read_back(
+    manager: pravega_client.StreamManager, scope: str
+) -> None:
     stream = unique_name("stream")
     assert manager.create_stream(scope, stream, 1)
 
@@ -44,7 +46,9 @@ def test_created_scope_and_stream_are_listed(
 
     assert scope in manager.list_scope()
     # The server also lists its internal "_MARK" stream for watermarks.
-    assert [name for name in manager.list_stream(scope) if not name.startswith("_")] == [stream]
+    assert [
+        name for name in manager.list_stream(scope) if not name.startswith("_")
+    ] == [stream]
 
 
 def test_creating_an_existing_scope_or_stream_returns_false(
@@ -57,11 +61,15 @@ def test_creating_an_existing_scope_or_stream_returns_false(
     assert manager.create_stream(scope, stream, 1) is False
 
 
-def test_keyed_events_keep_their_order(manager: pravega_client.StreamManager, scope: str) -> None:
+def test_keyed_events_keep_their_order(
+    manager: pravega_client.StreamManager, scope: str
+) -> None:
     stream = unique_name("stream")
     manager.create_stream(scope, stream, 3)
     writer = manager.create_writer(scope, stream, max_inflight_events=100)
-    expected = {key: [f"{key}-{i}".encode() for i in range(50)] for key in ("a", "b", "c")}
+    expected = {
+        key: [f"{key}-{i}".encode() for i in range(50)] for key in ("a", "b", "c")
+    }
     for i in range(50):
         for key in expected:
             writer.write_event(f"{key}-{i}", routing_key=key)
@@ -72,10 +80,14 @@ def test_keyed_events_keep_their_order(manager: pravega_client.StreamManager, sc
     events = asyncio.run(read_events(reader, 150))
 
     for key, payloads in expected.items():
-        assert [e.data() for e in events if e.data().startswith(key.encode())] == payloads
+        assert [
+            e.data() for e in events if e.data().startswith(key.encode())
+        ] == payloads
 
 
-def test_sealed_stream_can_be_deleted(manager: pravega_client.StreamManager, scope: str) -> None:
+def test_sealed_stream_can_be_deleted(
+    manager: pravega_client.StreamManager, scope: str
+) -> None:
     stream = unique_name("stream")
     manager.create_stream(scope, stream, 1)
 

@@ -15,8 +15,16 @@ HEADER = ROOT / "include" / "pravega_client.h"
 def test_committed_header_is_not_stale(tmp_path: Path) -> None:
     fresh = tmp_path / "pravega_client.h"
     subprocess.run(
-        ["cbindgen", "--quiet", "--config", "cbindgen.toml", "--crate", "pravega_client_ffi",
-         "--output", str(fresh)],
+        [
+            "cbindgen",
+            "--quiet",
+            "--config",
+            "cbindgen.toml",
+            "--crate",
+            "pravega_client_ffi",
+            "--output",
+            str(fresh),
+        ],
         cwd=ROOT / "rust_ffi",
         check=True,
     )
@@ -35,7 +43,8 @@ def test_every_header_function_is_in_the_extension() -> None:
     from pravega_client._native import lib
 
     code = [
-        line for line in cdef_from_header(HEADER.read_text()).splitlines()
+        line
+        for line in cdef_from_header(HEADER.read_text()).splitlines()
         if not line.lstrip().startswith("//")
     ]
     declared = set(re.findall(r"\b(pravega_\w+)\(", "\n".join(code)))

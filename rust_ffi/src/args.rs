@@ -8,7 +8,9 @@ use std::ffi::{c_char, CStr};
 /// Borrows a required NUL-terminated UTF-8 string.
 pub(crate) fn required_str<'a>(name: &str, value: *const c_char) -> FfiResult<&'a str> {
     if value.is_null() {
-        return Err(PravegaError::invalid_argument(format!("{name} must not be NULL")));
+        return Err(PravegaError::invalid_argument(format!(
+            "{name} must not be NULL"
+        )));
     }
     // SAFETY: the caller promises a NUL-terminated string that outlives this call.
     let bytes = unsafe { CStr::from_ptr(value) };
@@ -30,7 +32,9 @@ pub(crate) fn optional_str<'a>(name: &str, value: *const c_char) -> FfiResult<Op
 pub(crate) fn required_name<'a>(name: &str, value: *const c_char) -> FfiResult<&'a str> {
     let text = required_str(name, value)?;
     if text.is_empty() {
-        return Err(PravegaError::invalid_argument(format!("{name} must not be empty")));
+        return Err(PravegaError::invalid_argument(format!(
+            "{name} must not be empty"
+        )));
     }
     Ok(text)
 }
@@ -46,7 +50,9 @@ pub(crate) fn bytes<'a>(name: &str, data: *const u8, len: usize) -> FfiResult<&'
         )));
     }
     if len > isize::MAX as usize {
-        return Err(PravegaError::invalid_argument(format!("{name} length {len} is too large")));
+        return Err(PravegaError::invalid_argument(format!(
+            "{name} length {len} is too large"
+        )));
     }
     // SAFETY: the caller promises `len` readable bytes at `data` for the call's duration.
     Ok(unsafe { std::slice::from_raw_parts(data, len) })
@@ -63,7 +69,9 @@ pub(crate) fn handle<'a, T>(name: &str, value: *const T) -> FfiResult<&'a T> {
 /// Checks that an out-pointer is present before any work is done.
 pub(crate) fn out_ptr<T>(name: &str, out: *mut T) -> FfiResult<()> {
     if out.is_null() {
-        return Err(PravegaError::invalid_argument(format!("{name} must not be NULL")));
+        return Err(PravegaError::invalid_argument(format!(
+            "{name} must not be NULL"
+        )));
     }
     Ok(())
 }

@@ -56,7 +56,12 @@ unsafe impl Send for Completion {}
 
 impl Completion {
     pub(crate) fn new(callback: PravegaCallback, user_data: *mut c_void, tag: u64) -> Self {
-        Completion { callback, user_data, tag, fired: false }
+        Completion {
+            callback,
+            user_data,
+            tag,
+            fired: false,
+        }
     }
 
     /// A completion for operations whose callback is mandatory.
@@ -171,13 +176,20 @@ impl PravegaCompletionQueue {
         wake_reader.set_nonblocking(true)?;
         wake_writer.set_nonblocking(true)?;
         Ok(PravegaCompletionQueue {
-            state: Mutex::new(QueueState { entries: Vec::new(), wake_writer, wake_pending: false }),
+            state: Mutex::new(QueueState {
+                entries: Vec::new(),
+                wake_writer,
+                wake_pending: false,
+            }),
             wake_reader,
         })
     }
 
     fn push(&self, entry: PravegaCompletion) {
-        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         state.entries.push(entry);
         if !state.wake_pending {
             state.wake_pending = true;
@@ -191,7 +203,10 @@ impl PravegaCompletionQueue {
     }
 
     fn drain_into(&self, out: &mut [PravegaCompletion]) -> usize {
-        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let count = out.len().min(state.entries.len());
         for (slot, entry) in out.iter_mut().zip(state.entries.drain(..count)) {
             *slot = entry;
@@ -214,7 +229,10 @@ impl PravegaCompletionQueue {
 impl Drop for PravegaCompletionQueue {
     fn drop(&mut self) {
         // Free what nobody drained, so that an abandoned queue leaks nothing of ours.
-        let state = self.state.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let state = self
+            .state
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         for entry in state.entries.drain(..) {
             crate::error::pravega_error_free(entry.error);
             if !entry.result.is_null() {
@@ -233,7 +251,10 @@ pub extern "C" fn pravega_completion_queue_new(
     guarded(error, || {
         args::out_ptr("out", out)?;
         let queue = PravegaCompletionQueue::new().map_err(|e| {
-            PravegaError::new(PravegaStatus::Internal, format!("cannot make wake-up socket: {e}"))
+            PravegaError::new(
+                PravegaStatus::Internal,
+                format!("cannot make wake-up socket: {e}"),
+            )
         })?;
         args::store(out, Box::into_raw(Box::new(queue)));
         Ok(())
@@ -264,13 +285,19 @@ pub unsafe extern "C" fn pravega_completion_queue_push(
     result: *mut c_void,
 ) {
     let queue = user_data as *const PravegaCompletionQueue;
-    let entry = PravegaCompletion { tag, status, error, result };
+    let entry = PravegaCompletion {
+        tag,
+        status,
+        error,
+        result,
+    };
     // A panic must not unwind into the caller, which may be C. There is nobody to tell
     // about it, so the entry is lost, but the process survives.
-    let pushed = std::panic::catch_unwind(AssertUnwindSafe(|| match args::handle("queue", queue) {
-        Ok(queue) => queue.push(entry),
-        Err(_) => tracing::error!("completion pushed to a NULL queue; dropped"),
-    }));
+    let pushed =
+        std::panic::catch_unwind(AssertUnwindSafe(|| match args::handle("queue", queue) {
+            Ok(queue) => queue.push(entry),
+            Err(_) => tracing::error!("completion pushed to a NULL queue; dropped"),
+        }));
     if pushed.is_err() {
         tracing::error!("completion queue push panicked; a completion was lost");
     }
@@ -293,7 +320,9 @@ pub extern "C" fn pravega_completion_queue_drain(
         let queue = args::handle("queue", queue)?;
         args::out_ptr("count", count)?;
         if out.is_null() && capacity > 0 {
-            return Err(PravegaError::invalid_argument("out is NULL but capacity is not 0"));
+            return Err(PravegaError::invalid_argument(
+                "out is NULL but capacity is not 0",
+            ));
         }
         // SAFETY: the caller promises `capacity` writable entries at `out`.
         let slots = if capacity == 0 {
@@ -327,7 +356,10 @@ mod tests {
 
     fn new_queue() -> *mut PravegaCompletionQueue {
         let mut queue = std::ptr::null_mut();
-        assert_eq!(pravega_completion_queue_new(&mut queue, std::ptr::null_mut()), PravegaStatus::Ok);
+        assert_eq!(
+            pravega_completion_queue_new(&mut queue, std::ptr::null_mut()),
+            PravegaStatus::Ok
+        );
         queue
     }
 
@@ -350,7 +382,9 @@ mod tests {
         );
         assert_eq!(status, PravegaStatus::Ok);
         slots.truncate(count);
-        slots.iter().for_each(|slot| crate::error::pravega_error_free(slot.error));
+        slots
+            .iter()
+            .for_each(|slot| crate::error::pravega_error_free(slot.error));
         slots.iter().map(|slot| slot.tag).collect()
     }
 
@@ -365,7 +399,12 @@ mod tests {
         // SAFETY: the queue is live for the test's duration, and the buffer is writable.
         let peeked = unsafe {
             let fd = (*queue).wake_reader.as_raw_fd();
-            recv(fd, buffer.as_mut_ptr(), buffer.len(), MSG_PEEK | MSG_DONTWAIT)
+            recv(
+                fd,
+                buffer.as_mut_ptr(),
+                buffer.len(),
+                MSG_PEEK | MSG_DONTWAIT,
+            )
         };
         peeked.max(0) as usize
     }
@@ -374,7 +413,8 @@ mod tests {
     fn many_pushes_wake_the_host_once_and_drain_in_order() {
         let queue = new_queue();
         for tag in 1..=1000u64 {
-            let completion = Completion::new(Some(pravega_completion_queue_push), queue.cast(), tag);
+            let completion =
+                Completion::new(Some(pravega_completion_queue_push), queue.cast(), tag);
             completion.succeed(std::ptr::null_mut());
         }
 
@@ -393,7 +433,11 @@ mod tests {
     #[test]
     fn a_dropped_completion_reports_cancelled() {
         let queue = new_queue();
-        drop(Completion::new(Some(pravega_completion_queue_push), queue.cast(), 42));
+        drop(Completion::new(
+            Some(pravega_completion_queue_push),
+            queue.cast(),
+            42,
+        ));
 
         let mut slot = PravegaCompletion {
             tag: 0,
@@ -403,7 +447,10 @@ mod tests {
         };
         let mut count = 0;
         pravega_completion_queue_drain(queue, &mut slot, 1, &mut count, std::ptr::null_mut());
-        assert_eq!((count, slot.tag, slot.status), (1, 42, PravegaStatus::Cancelled));
+        assert_eq!(
+            (count, slot.tag, slot.status),
+            (1, 42, PravegaStatus::Cancelled)
+        );
         crate::error::pravega_error_free(slot.error);
         pravega_completion_queue_free(queue);
     }
@@ -413,7 +460,9 @@ mod tests {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let queue = new_queue();
         let completion = Completion::new(Some(pravega_completion_queue_push), queue.cast(), 7);
-        spawn_completing(runtime.handle(), completion, async { panic!("task blew up") });
+        spawn_completing(runtime.handle(), completion, async {
+            panic!("task blew up")
+        });
 
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let mut slot = PravegaCompletion {
@@ -426,7 +475,10 @@ mod tests {
         while count == 0 && std::time::Instant::now() < deadline {
             pravega_completion_queue_drain(queue, &mut slot, 1, &mut count, std::ptr::null_mut());
         }
-        assert_eq!((count, slot.tag, slot.status), (1, 7, PravegaStatus::Internal));
+        assert_eq!(
+            (count, slot.tag, slot.status),
+            (1, 7, PravegaStatus::Internal)
+        );
         crate::error::pravega_error_free(slot.error);
         pravega_completion_queue_free(queue);
     }

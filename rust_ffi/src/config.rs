@@ -58,7 +58,8 @@ impl PravegaConfig {
     }
 
     pub(crate) fn controller_timeout(&self) -> Duration {
-        self.controller_timeout.unwrap_or(DEFAULT_CONTROLLER_TIMEOUT)
+        self.controller_timeout
+            .unwrap_or(DEFAULT_CONTROLLER_TIMEOUT)
     }
 
     /// Builds the crate's config. Settings not given here fall back to the crate's own
@@ -100,9 +101,9 @@ impl PravegaConfig {
             None => {}
         }
 
-        builder
-            .build()
-            .map_err(|e| PravegaError::invalid_argument(format!("invalid client configuration: {e}")))
+        builder.build().map_err(|e| {
+            PravegaError::invalid_argument(format!("invalid client configuration: {e}"))
+        })
     }
 
     fn credentials(&self) -> FfiResult<Option<Credentials>> {

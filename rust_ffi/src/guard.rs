@@ -85,7 +85,10 @@ mod tests {
         let status = guarded(&mut error, || panic!("boom {}", 7));
 
         assert_eq!(status, PravegaStatus::Internal);
-        assert_eq!(message(error), "internal error in the Pravega client: boom 7");
+        assert_eq!(
+            message(error),
+            "internal error in the Pravega client: boom 7"
+        );
         pravega_error_free(error);
     }
 

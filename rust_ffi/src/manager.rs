@@ -9,7 +9,7 @@ use crate::strings::PravegaStringList;
 use pravega_client::client_factory::ClientFactoryAsync;
 use pravega_client_retry::retry_result::RetryError;
 use pravega_client_shared::{
-    CToken, Retention, Scaling, ScaleType, Scope, ScopedStream, Stream, StreamConfiguration,
+    CToken, Retention, ScaleType, Scaling, Scope, ScopedStream, Stream, StreamConfiguration,
 };
 use pravega_controller_client::{ControllerClient, ControllerError};
 use std::ffi::c_char;
@@ -41,24 +41,34 @@ impl PravegaManager {
     where
         F: Future<Output = Result<T, RetryError<ControllerError>>>,
     {
-        let outcome = self.runtime.block_on_timeout(self.controller_timeout, what, future)?;
+        let outcome = self
+            .runtime
+            .block_on_timeout(self.controller_timeout, what, future)?;
         outcome.map_err(|e| controller_error(what, &e.error))
     }
 
     /// Runs a blocking step that is not a single controller call, with the same limit.
     pub(crate) fn wait<T, F: Future<Output = T>>(&self, what: &str, future: F) -> FfiResult<T> {
-        self.runtime.block_on_timeout(self.controller_timeout, what, future)
+        self.runtime
+            .block_on_timeout(self.controller_timeout, what, future)
     }
 }
 
 pub(crate) fn controller_error(what: &str, error: &ControllerError) -> PravegaError {
-    PravegaError::new(PravegaStatus::ControllerError, format!("{what} failed: {error}"))
+    PravegaError::new(
+        PravegaStatus::ControllerError,
+        format!("{what} failed: {error}"),
+    )
 }
 
 pub(crate) fn scoped_stream(scope: &str, stream: &str) -> ScopedStream {
     ScopedStream {
-        scope: Scope { name: scope.to_string() },
-        stream: Stream { name: stream.to_string() },
+        scope: Scope {
+            name: scope.to_string(),
+        },
+        stream: Stream {
+            name: stream.to_string(),
+        },
     }
 }
 
@@ -89,8 +99,11 @@ pub extern "C" fn pravega_manager_new(
             ClientFactoryAsync::new(client_config, runtime.handle().clone())
         };
 
-        let manager =
-            PravegaManager { runtime, factory, controller_timeout: config.controller_timeout() };
+        let manager = PravegaManager {
+            runtime,
+            factory,
+            controller_timeout: config.controller_timeout(),
+        };
         args::store(out, Box::into_raw(Box::new(manager)));
         Ok(())
     })
@@ -124,7 +137,9 @@ pub extern "C" fn pravega_manager_create_scope(
 ) -> PravegaStatus {
     guarded(error, || {
         let manager = args::handle("manager", manager)?;
-        let scope = Scope { name: args::required_name("scope", scope)?.to_string() };
+        let scope = Scope {
+            name: args::required_name("scope", scope)?.to_string(),
+        };
         args::out_ptr("created", created)?;
 
         let result = manager.call("create scope", manager.controller().create_scope(&scope))?;
@@ -143,7 +158,9 @@ pub extern "C" fn pravega_manager_delete_scope(
 ) -> PravegaStatus {
     guarded(error, || {
         let manager = args::handle("manager", manager)?;
-        let scope = Scope { name: args::required_name("scope", scope)?.to_string() };
+        let scope = Scope {
+            name: args::required_name("scope", scope)?.to_string(),
+        };
         args::out_ptr("deleted", deleted)?;
 
         let result = manager.call("delete scope", manager.controller().delete_scope(&scope))?;
@@ -174,7 +191,10 @@ pub extern "C" fn pravega_manager_list_scopes(
             names.extend(page.into_iter().map(|scope| scope.name));
             token = next;
         }
-        args::store(out, Box::into_raw(Box::new(PravegaStringList::from_strings(names))));
+        args::store(
+            out,
+            Box::into_raw(Box::new(PravegaStringList::from_strings(names))),
+        );
         Ok(())
     })
 }
@@ -190,18 +210,24 @@ pub extern "C" fn pravega_manager_list_streams(
 ) -> PravegaStatus {
     guarded(error, || {
         let manager = args::handle("manager", manager)?;
-        let scope = Scope { name: args::required_name("scope", scope)?.to_string() };
+        let scope = Scope {
+            name: args::required_name("scope", scope)?.to_string(),
+        };
         args::out_ptr("out", out)?;
 
         let mut names = Vec::new();
         let mut token = CToken::empty();
-        while let Some((page, next)) =
-            manager.call("list streams", manager.controller().list_streams(&scope, &token))?
-        {
+        while let Some((page, next)) = manager.call(
+            "list streams",
+            manager.controller().list_streams(&scope, &token),
+        )? {
             names.extend(page.into_iter().map(|stream| stream.stream.name));
             token = next;
         }
-        args::store(out, Box::into_raw(Box::new(PravegaStringList::from_strings(names))));
+        args::store(
+            out,
+            Box::into_raw(Box::new(PravegaStringList::from_strings(names))),
+        );
         Ok(())
     })
 }
@@ -239,8 +265,10 @@ pub extern "C" fn pravega_manager_create_stream(
             retention: Retention::default(),
             tags: None,
         };
-        let result =
-            manager.call("create stream", manager.controller().create_stream(&configuration))?;
+        let result = manager.call(
+            "create stream",
+            manager.controller().create_stream(&configuration),
+        )?;
         args::store(created, result);
         Ok(())
     })
@@ -257,7 +285,10 @@ pub extern "C" fn pravega_manager_seal_stream(
 ) -> PravegaStatus {
     guarded(error, || {
         let manager = args::handle("manager", manager)?;
-        let stream = scoped_stream(args::required_name("scope", scope)?, args::required_name("stream", stream)?);
+        let stream = scoped_stream(
+            args::required_name("scope", scope)?,
+            args::required_name("stream", stream)?,
+        );
         args::out_ptr("sealed", sealed)?;
 
         let result = manager.call("seal stream", manager.controller().seal_stream(&stream))?;
@@ -277,7 +308,10 @@ pub extern "C" fn pravega_manager_delete_stream(
 ) -> PravegaStatus {
     guarded(error, || {
         let manager = args::handle("manager", manager)?;
-        let stream = scoped_stream(args::required_name("scope", scope)?, args::required_name("stream", stream)?);
+        let stream = scoped_stream(
+            args::required_name("scope", scope)?,
+            args::required_name("stream", stream)?,
+        );
         args::out_ptr("deleted", deleted)?;
 
         let result = manager.call("delete stream", manager.controller().delete_stream(&stream))?;

@@ -51,7 +51,11 @@ pub struct PravegaSlice {
 
 fn reader_error(what: &str, error: EventReaderError) -> PravegaError {
     let text = error.to_string();
-    let status = if text.contains("offline") { PravegaStatus::Closed } else { PravegaStatus::IoError };
+    let status = if text.contains("offline") {
+        PravegaStatus::Closed
+    } else {
+        PravegaStatus::IoError
+    };
     PravegaError::new(status, format!("{what} failed: {text}"))
 }
 
@@ -96,10 +100,14 @@ pub extern "C" fn pravega_reader_group_new(
             config.read_from_head_of_stream(stream);
         }
         let config = config.build();
-        let scope = Scope { name: scope.to_string() };
+        let scope = Scope {
+            name: scope.to_string(),
+        };
         let group = manager.wait(
             "create reader group",
-            manager.factory.create_reader_group_with_config(scope, name, config),
+            manager
+                .factory
+                .create_reader_group_with_config(scope, name, config),
         )?;
 
         let group = PravegaReaderGroup {
@@ -150,7 +158,10 @@ pub extern "C" fn pravega_reader_group_create_reader(
             if online.iter().any(|reader| reader.name == name) {
                 return Err(PravegaError::new(
                     PravegaStatus::AlreadyExists,
-                    format!("reader {name:?} is already online in group {:?}", group.group.name),
+                    format!(
+                        "reader {name:?} is already online in group {:?}",
+                        group.group.name
+                    ),
                 ));
             }
             Ok(group.group.create_reader(name).await)
@@ -186,11 +197,15 @@ pub extern "C" fn pravega_reader_acquire_segment(
         spawn_completing(reader.runtime.handle(), completion, async move {
             let mut guard = shared.lock().await;
             let reader = guard.as_mut().ok_or_else(reader_closed)?;
-            let slice = reader.acquire_segment().await.map_err(|e| reader_error("acquire segment", e))?;
+            let slice = reader
+                .acquire_segment()
+                .await
+                .map_err(|e| reader_error("acquire segment", e))?;
             Ok(match slice {
-                Some(slice) => {
-                    Box::into_raw(Box::new(PravegaSlice { slice, current: Vec::new() })) as *mut c_void
-                }
+                Some(slice) => Box::into_raw(Box::new(PravegaSlice {
+                    slice,
+                    current: Vec::new(),
+                })) as *mut c_void,
                 None => std::ptr::null_mut(),
             })
         });
@@ -214,11 +229,16 @@ pub extern "C" fn pravega_reader_release_segment(
         let slice = unsafe { Box::from_raw(slice) };
         let reader = args::handle("reader", reader)?;
 
-        reader.runtime.block_on_timeout(reader.timeout, "release segment", async {
-            let mut guard = reader.reader.lock().await;
-            let reader = guard.as_mut().ok_or_else(reader_closed)?;
-            reader.release_segment(slice.slice).await.map_err(|e| reader_error("release segment", e))
-        })?
+        reader
+            .runtime
+            .block_on_timeout(reader.timeout, "release segment", async {
+                let mut guard = reader.reader.lock().await;
+                let reader = guard.as_mut().ok_or_else(reader_closed)?;
+                reader
+                    .release_segment(slice.slice)
+                    .await
+                    .map_err(|e| reader_error("release segment", e))
+            })?
     })
 }
 
@@ -231,20 +251,26 @@ pub extern "C" fn pravega_reader_offline(
 ) -> PravegaStatus {
     guarded(error, || {
         let reader = args::handle("reader", reader)?;
-        reader.runtime.block_on_timeout(reader.timeout, "reader offline", async {
-            let mut guard = reader.reader.lock().await;
-            match guard.as_mut() {
-                Some(reader) => reader.reader_offline().await.map_err(|e| reader_error("reader offline", e)),
-                None => Ok(()),
-            }
-        })?
+        reader
+            .runtime
+            .block_on_timeout(reader.timeout, "reader offline", async {
+                let mut guard = reader.reader.lock().await;
+                match guard.as_mut() {
+                    Some(reader) => reader
+                        .reader_offline()
+                        .await
+                        .map_err(|e| reader_error("reader offline", e)),
+                    None => Ok(()),
+                }
+            })?
     })
 }
 
-/// Frees a reader, taking it offline first. NULL is ignored; freeing twice is undefined.
+/// Frees a reader. NULL is ignored; freeing twice is undefined behaviour.
 ///
-/// Called from an ordinary thread, it waits (up to the controller timeout) for the
-/// reader to go offline. Called from a callback, it leaves that to the runtime.
+/// Does not block: the reader goes offline in the background, within the controller
+/// timeout, and the runtime stays up until then. Call `pravega_reader_offline` first to
+/// wait for that and see its errors.
 #[no_mangle]
 pub extern "C" fn pravega_reader_free(reader: *mut PravegaReader) {
     let _ = guarded(std::ptr::null_mut(), || {
@@ -253,28 +279,27 @@ pub extern "C" fn pravega_reader_free(reader: *mut PravegaReader) {
         }
         // SAFETY: made by `pravega_reader_group_create_reader`, freed once.
         let reader = unsafe { Box::from_raw(reader) };
-        let shared = reader.reader.clone();
-        let retire = async move {
-            if let Some(mut event_reader) = shared.lock().await.take() {
-                if let Err(e) = event_reader.reader_offline().await {
-                    tracing::warn!("reader could not go offline while being freed: {e}");
+        let PravegaReader {
+            reader: shared,
+            runtime,
+            timeout,
+        } = *reader;
+
+        let keep_alive = runtime.clone();
+        runtime.handle().spawn(async move {
+            // In-flight acquires hold the mutex; once they are done the reader is ours.
+            let taken = shared.lock().await.take();
+            if let Some(mut event_reader) = taken {
+                match tokio::time::timeout(timeout, event_reader.reader_offline()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::warn!("a freed reader could not go offline: {e}"),
+                    Err(_) => tracing::warn!("a freed reader did not go offline in time"),
                 }
-                // Dropped inside the runtime, where its own clean-up expects to run.
+                // Dropped inside the runtime, where the crate's own clean-up expects to run.
                 drop(event_reader);
             }
-        };
-        match reader.runtime.block_on_timeout(reader.timeout, "free reader", retire) {
-            Ok(()) => {}
-            Err(e) if e.status == PravegaStatus::WouldDeadlock => {
-                let shared = reader.reader.clone();
-                reader.runtime.handle().spawn(async move {
-                    if let Some(mut event_reader) = shared.lock().await.take() {
-                        let _ = event_reader.reader_offline().await;
-                    }
-                });
-            }
-            Err(e) => tracing::warn!("freeing reader: {e:?}"),
-        }
+            drop(keep_alive);
+        });
         Ok(())
     });
 }
@@ -304,7 +329,9 @@ pub extern "C" fn pravega_slice_next(
             ("found", found.is_null()),
         ] {
             if missing {
-                return Err(PravegaError::invalid_argument(format!("{name} must not be NULL")));
+                return Err(PravegaError::invalid_argument(format!(
+                    "{name} must not be NULL"
+                )));
             }
         }
 
@@ -350,11 +377,16 @@ pub extern "C" fn pravega_manager_delete_reader_group(
 ) -> PravegaStatus {
     guarded(error, || {
         let manager = args::handle("manager", manager)?;
-        let scope = Scope { name: args::required_name("scope", scope)?.to_string() };
+        let scope = Scope {
+            name: args::required_name("scope", scope)?.to_string(),
+        };
         let name = args::required_name("name", name)?.to_string();
 
         manager
-            .wait("delete reader group", manager.factory.delete_reader_group(scope, name))?
+            .wait(
+                "delete reader group",
+                manager.factory.delete_reader_group(scope, name),
+            )?
             .map_err(|e| {
                 let message = format!("delete reader group failed: {e}");
                 PravegaError::new(PravegaStatus::ControllerError, message)

@@ -24,8 +24,15 @@ impl SharedRuntime {
             .enable_all()
             .thread_name("pravega-client")
             .build()
-            .map_err(|e| PravegaError::new(PravegaStatus::Internal, format!("cannot start runtime: {e}")))?;
-        Ok(Arc::new(SharedRuntime { runtime: Some(runtime) }))
+            .map_err(|e| {
+                PravegaError::new(
+                    PravegaStatus::Internal,
+                    format!("cannot start runtime: {e}"),
+                )
+            })?;
+        Ok(Arc::new(SharedRuntime {
+            runtime: Some(runtime),
+        }))
     }
 
     pub(crate) fn handle(&self) -> &Handle {
@@ -46,17 +53,14 @@ impl SharedRuntime {
         what: &str,
         future: F,
     ) -> FfiResult<F::Output> {
-        let handle = self.handle();
-        self.block_on(async {
-            let _context = handle.enter();
-            tokio::time::timeout(limit, future).await
-        })?
-        .map_err(|_| {
-            PravegaError::new(
-                PravegaStatus::Timeout,
-                format!("{what} did not finish within {} ms", limit.as_millis()),
-            )
-        })
+        // `Handle::block_on` enters the runtime's context, which the timer needs.
+        self.block_on(async { tokio::time::timeout(limit, future).await })?
+            .map_err(|_| {
+                PravegaError::new(
+                    PravegaStatus::Timeout,
+                    format!("{what} did not finish within {} ms", limit.as_millis()),
+                )
+            })
     }
 }
 

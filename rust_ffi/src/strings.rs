@@ -36,7 +36,10 @@ pub extern "C" fn pravega_string_list_get(
     index: usize,
 ) -> *const c_char {
     match args::handle("list", list) {
-        Ok(list) => list.items.get(index).map_or(std::ptr::null(), |item| item.as_ptr()),
+        Ok(list) => list
+            .items
+            .get(index)
+            .map_or(std::ptr::null(), |item| item.as_ptr()),
         Err(_) => std::ptr::null(),
     }
 }

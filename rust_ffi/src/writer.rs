@@ -50,7 +50,9 @@ struct AckState {
 
 impl AckTracker {
     fn lock(&self) -> MutexGuard<'_, AckState> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn record(&self, outcome: &Result<(), PravegaError>) {
@@ -84,7 +86,10 @@ impl AckTracker {
                             format!("{} events are still unacknowledged", state.outstanding),
                         ));
                     }
-                    self.changed.wait_timeout(state, left).unwrap_or_else(|p| p.into_inner()).0
+                    self.changed
+                        .wait_timeout(state, left)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
                 }
             };
         }
@@ -99,9 +104,10 @@ async fn deliver_acks(mut pending: mpsc::UnboundedReceiver<PendingAck>, acks: Ar
     while let Some(PendingAck { answer, completion }) = pending.recv().await {
         let outcome = match answer.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(error)) => {
-                Err(PravegaError::new(PravegaStatus::IoError, format!("write failed: {error}")))
-            }
+            Ok(Err(error)) => Err(PravegaError::new(
+                PravegaStatus::IoError,
+                format!("write failed: {error}"),
+            )),
             Err(_) => Err(PravegaError::new(
                 PravegaStatus::IoError,
                 "the writer stopped before the server acknowledged the event",
@@ -117,7 +123,9 @@ async fn deliver_acks(mut pending: mpsc::UnboundedReceiver<PendingAck>, acks: Ar
 }
 
 fn deadline_after(timeout_ms: i64) -> Option<Instant> {
-    u64::try_from(timeout_ms).ok().map(|ms| Instant::now() + Duration::from_millis(ms))
+    u64::try_from(timeout_ms)
+        .ok()
+        .map(|ms| Instant::now() + Duration::from_millis(ms))
 }
 
 /// Makes a writer for `scope/stream`. No network call is made until the first write.
@@ -132,8 +140,10 @@ pub extern "C" fn pravega_writer_new(
 ) -> PravegaStatus {
     guarded(error, || {
         let manager = args::handle("manager", manager)?;
-        let stream =
-            scoped_stream(args::required_name("scope", scope)?, args::required_name("stream", stream)?);
+        let stream = scoped_stream(
+            args::required_name("scope", scope)?,
+            args::required_name("stream", stream)?,
+        );
         args::out_ptr("out", out)?;
 
         let runtime = manager.runtime.clone();
@@ -141,11 +151,21 @@ pub extern "C" fn pravega_writer_new(
             let _context = runtime.handle().enter();
             manager.factory.create_event_writer(stream)
         };
-        let acks = Arc::new(AckTracker { state: Mutex::default(), changed: Condvar::new() });
+        let acks = Arc::new(AckTracker {
+            state: Mutex::default(),
+            changed: Condvar::new(),
+        });
         let (pending, pending_rx) = mpsc::unbounded_channel();
-        runtime.handle().spawn(deliver_acks(pending_rx, acks.clone()));
+        runtime
+            .handle()
+            .spawn(deliver_acks(pending_rx, acks.clone()));
 
-        let writer = PravegaWriter { writer: Mutex::new(writer), acks, pending, runtime };
+        let writer = PravegaWriter {
+            writer: Mutex::new(writer),
+            acks,
+            pending,
+            runtime,
+        };
         args::store(out, Box::into_raw(Box::new(writer)));
         Ok(())
     })
@@ -186,7 +206,9 @@ pub extern "C" fn pravega_writer_write(
             )));
         }
         writer.acks.take_failure()?;
-        let completion = callback.is_some().then(|| Completion::new(callback, user_data, tag));
+        let completion = callback
+            .is_some()
+            .then(|| Completion::new(callback, user_data, tag));
 
         let mut event_writer = writer.writer.lock().unwrap_or_else(|p| p.into_inner());
         // The crate's write only waits for room in its 16 MiB queue; the answer comes
@@ -204,8 +226,14 @@ pub extern "C" fn pravega_writer_write(
             // The delivery task is gone only if the runtime stopped; the completion
             // inside reports Cancelled when dropped here.
             drop(lost);
-            writer.acks.record(&Err(PravegaError::new(PravegaStatus::Cancelled, "runtime stopped")));
-            return Err(PravegaError::new(PravegaStatus::Closed, "the writer's runtime has stopped"));
+            writer.acks.record(&Err(PravegaError::new(
+                PravegaStatus::Cancelled,
+                "runtime stopped",
+            )));
+            return Err(PravegaError::new(
+                PravegaStatus::Closed,
+                "the writer's runtime has stopped",
+            ));
         }
         Ok(())
     })
@@ -239,7 +267,9 @@ pub extern "C" fn pravega_writer_wait_outstanding(
         let writer = args::handle("writer", writer)?;
         refuse_runtime_thread()?;
 
-        writer.acks.wait_until_at_most(max_outstanding, deadline_after(timeout_ms))?;
+        writer
+            .acks
+            .wait_until_at_most(max_outstanding, deadline_after(timeout_ms))?;
         writer.acks.take_failure()
     })
 }
@@ -250,22 +280,46 @@ pub extern "C" fn pravega_writer_outstanding(writer: *const PravegaWriter) -> u6
     args::handle("writer", writer).map_or(0, |writer| writer.acks.lock().outstanding)
 }
 
-/// Frees a writer without flushing it. NULL is ignored; freeing twice is undefined.
+/// Frees a writer. NULL is ignored; freeing twice is undefined behaviour.
 ///
-/// Events not yet acknowledged may still be delivered, or fail: either way their
-/// callbacks fire. Call `pravega_writer_flush` first to wait for them.
+/// Does not block. Events not yet acknowledged are still delivered in the background,
+/// and their callbacks fire; a failure nobody was told about is logged. The runtime stays
+/// up until that is done. Call `pravega_writer_flush` first to wait for the events and
+/// get their failures yourself.
 #[no_mangle]
 pub extern "C" fn pravega_writer_free(writer: *mut PravegaWriter) {
     let _ = guarded(std::ptr::null_mut(), || {
-        if !writer.is_null() {
-            // SAFETY: made by `pravega_writer_new`, freed once.
-            let writer = unsafe { Box::from_raw(writer) };
-            let runtime = writer.runtime.clone();
-            // The crate's writer tells its background task to stop when dropped, which
-            // needs the runtime's context.
-            let _context = runtime.handle().enter();
-            drop(writer);
+        if writer.is_null() {
+            return Ok(());
         }
+        // SAFETY: made by `pravega_writer_new`, freed once.
+        let writer = unsafe { Box::from_raw(writer) };
+        let PravegaWriter {
+            writer: event_writer,
+            acks,
+            pending,
+            runtime,
+        } = *writer;
+        // Closing the channel lets the acknowledgement task end after the last answer.
+        drop(pending);
+        let event_writer = event_writer.into_inner().unwrap_or_else(|p| p.into_inner());
+
+        // The crate's writer stops its background task as soon as it is dropped, even
+        // with events in flight, so drain it first. The task keeps the runtime alive
+        // until then; its last reference is dropped inside the runtime, which
+        // `SharedRuntime` handles.
+        let keep_alive = runtime.clone();
+        runtime.handle().spawn(async move {
+            let mut event_writer = event_writer;
+            let drained = event_writer.flush().await;
+            drop(event_writer);
+            if let Err(unreported) = acks.take_failure() {
+                tracing::warn!("a writer freed with events in flight lost some: {unreported:?}");
+            } else if let Err(error) = drained {
+                tracing::warn!("a writer freed with events in flight lost some: {error}");
+            }
+            drop(keep_alive);
+        });
         Ok(())
     });
 }
