@@ -131,24 +131,27 @@ typedef struct PravegaStringList PravegaStringList;
 // it, once, with `pravega_writer_free`.
 typedef struct PravegaWriter PravegaWriter;
 
-// One finished operation, as drained from a `PravegaCompletionQueue`.
+// The outcome of one asynchronous operation, as given to a `PravegaCallback` or
+// drained from a `PravegaCompletionQueue`.
 //
-// Ownership of `error` and `result` passes to whoever drains the entry.
+// Whoever receives it owns `error` and `result`.
 typedef struct {
+    // The tag given when the operation started.
     uint64_t tag;
+    // `PRAVEGA_STATUS_OK` on success.
     PravegaStatus status;
+    // NULL on success; otherwise an error to free with `pravega_error_free`.
     PravegaError *error;
+    // The operation's result, as each function describes; NULL when it has none or
+    // failed.
     void *result;
 } PravegaCompletion;
 
 // Called once when an asynchronous operation finishes.
 //
-// - `user_data` and `tag` are the values given when the operation started.
-// - `status` is `PRAVEGA_STATUS_OK` on success.
-// - `error` is NULL on success; otherwise the callback owns it and frees it with
-//   `pravega_error_free`.
-// - `result` is the operation's result, described by each function; the callback owns
-//   it. It is NULL when the operation has no result or failed.
+// `user_data` is the value given when the operation started, and `completion` tells
+// the outcome (see `PravegaCompletion`). The struct itself is valid only during the
+// call; the `error` and `result` it carries belong to the callback from then on.
 //
 // The callback runs on a library thread (a runtime worker, or the thread that freed a
 // handle whose operations were cancelled), never on the thread that started the
@@ -156,7 +159,7 @@ typedef struct {
 // block, and must not call blocking functions of this library: those fail with
 // `PRAVEGA_STATUS_WOULD_DEADLOCK`. It may free `error` and `result`, and may start new
 // asynchronous operations.
-typedef void (*PravegaCallback)(void *user_data, uint64_t tag, PravegaStatus status, PravegaError *error, void *result);
+typedef void (*PravegaCallback)(void *user_data, const PravegaCompletion *completion);
 
 #ifdef __cplusplus
 extern "C" {
@@ -174,14 +177,11 @@ PravegaStatus pravega_completion_queue_new(PravegaCompletionQueue **out, Pravega
 // Returns -1 when `queue` is NULL. Thread-safe.
 int32_t pravega_completion_queue_fd(const PravegaCompletionQueue *queue);
 
-// A `PravegaCallback` that appends the completion to the queue given as `user_data`.
+// A `PravegaCallback` that appends a copy of `completion` to the queue given as
+// `user_data`.
 //
 // Thread-safe. Ownership of `error` and `result` moves into the queue.
-void pravega_completion_queue_push(void *user_data,
-                                   uint64_t tag,
-                                   PravegaStatus status,
-                                   PravegaError *error,
-                                   void *result);
+void pravega_completion_queue_push(void *user_data, const PravegaCompletion *completion);
 
 // Moves up to `capacity` queued completions into `out`, oldest first, and stores how
 // many were moved in `*count`.

@@ -17,12 +17,9 @@ use tokio::runtime::Handle;
 
 /// Called once when an asynchronous operation finishes.
 ///
-/// - `user_data` and `tag` are the values given when the operation started.
-/// - `status` is `PRAVEGA_STATUS_OK` on success.
-/// - `error` is NULL on success; otherwise the callback owns it and frees it with
-///   `pravega_error_free`.
-/// - `result` is the operation's result, described by each function; the callback owns
-///   it. It is NULL when the operation has no result or failed.
+/// `user_data` is the value given when the operation started, and `completion` tells
+/// the outcome (see `PravegaCompletion`). The struct itself is valid only during the
+/// call; the `error` and `result` it carries belong to the callback from then on.
 ///
 /// The callback runs on a library thread (a runtime worker, or the thread that freed a
 /// handle whose operations were cancelled), never on the thread that started the
@@ -30,15 +27,8 @@ use tokio::runtime::Handle;
 /// block, and must not call blocking functions of this library: those fail with
 /// `PRAVEGA_STATUS_WOULD_DEADLOCK`. It may free `error` and `result`, and may start new
 /// asynchronous operations.
-pub type PravegaCallback = Option<
-    unsafe extern "C" fn(
-        user_data: *mut c_void,
-        tag: u64,
-        status: PravegaStatus,
-        error: *mut PravegaError,
-        result: *mut c_void,
-    ),
->;
+pub type PravegaCallback =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, completion: *const PravegaCompletion)>;
 
 /// Where one asynchronous operation reports its outcome.
 ///
@@ -94,9 +84,15 @@ impl Completion {
 
     fn fire(&mut self, status: PravegaStatus, error: *mut PravegaError, result: *mut c_void) {
         self.fired = true;
+        let completion = PravegaCompletion {
+            tag: self.tag,
+            status,
+            error,
+            result,
+        };
         match self.callback {
             // SAFETY: the host gave this function pointer for exactly this call.
-            Some(callback) => unsafe { callback(self.user_data, self.tag, status, error, result) },
+            Some(callback) => unsafe { callback(self.user_data, &completion) },
             None => crate::error::pravega_error_free(error),
         }
     }
@@ -136,14 +132,21 @@ where
     });
 }
 
-/// One finished operation, as drained from a `PravegaCompletionQueue`.
+/// The outcome of one asynchronous operation, as given to a `PravegaCallback` or
+/// drained from a `PravegaCompletionQueue`.
 ///
-/// Ownership of `error` and `result` passes to whoever drains the entry.
+/// Whoever receives it owns `error` and `result`.
 #[repr(C)]
+#[derive(Clone, Copy)]
 pub struct PravegaCompletion {
+    /// The tag given when the operation started.
     pub tag: u64,
+    /// `PRAVEGA_STATUS_OK` on success.
     pub status: PravegaStatus,
+    /// NULL on success; otherwise an error to free with `pravega_error_free`.
     pub error: *mut PravegaError,
+    /// The operation's result, as each function describes; NULL when it has none or
+    /// failed.
     pub result: *mut c_void,
 }
 
@@ -273,23 +276,20 @@ pub extern "C" fn pravega_completion_queue_fd(queue: *const PravegaCompletionQue
     }
 }
 
-/// A `PravegaCallback` that appends the completion to the queue given as `user_data`.
+/// A `PravegaCallback` that appends a copy of `completion` to the queue given as
+/// `user_data`.
 ///
 /// Thread-safe. Ownership of `error` and `result` moves into the queue.
 #[no_mangle]
 pub unsafe extern "C" fn pravega_completion_queue_push(
     user_data: *mut c_void,
-    tag: u64,
-    status: PravegaStatus,
-    error: *mut PravegaError,
-    result: *mut c_void,
+    completion: *const PravegaCompletion,
 ) {
     let queue = user_data as *const PravegaCompletionQueue;
-    let entry = PravegaCompletion {
-        tag,
-        status,
-        error,
-        result,
+    // SAFETY: the library passes a valid completion for the duration of the call.
+    let entry = match unsafe { completion.as_ref() } {
+        Some(completion) => *completion,
+        None => return,
     };
     // A panic must not unwind into the caller, which may be C. There is nobody to tell
     // about it, so the entry is lost, but the process survives.
