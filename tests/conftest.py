@@ -91,3 +91,11 @@ def scope(manager: pravega_client.StreamManager) -> str:
     name = unique_name("scope")
     assert manager.create_scope(name)
     return name
+
+
+@pytest.fixture
+def stream(manager: pravega_client.StreamManager, scope: str) -> str:
+    """A new one-segment stream in ``scope``."""
+    name = unique_name("stream")
+    assert manager.create_stream(scope, name, 1)
+    return name

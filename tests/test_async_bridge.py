@@ -6,15 +6,12 @@ import asyncio
 import threading
 
 import pravega_client
-from conftest import unique_name
 from pravega_client._completion import bridge_for
 
 
 def test_many_async_writes_complete_with_few_loop_wakeups(
-    manager: pravega_client.StreamManager, scope: str
+    manager: pravega_client.StreamManager, scope: str, stream: str
 ) -> None:
-    stream = unique_name("stream")
-    manager.create_stream(scope, stream, 1)
     writer = manager.create_writer(scope, stream)
     count = 5000
 
@@ -43,10 +40,8 @@ def test_many_async_writes_complete_with_few_loop_wakeups(
 
 
 def test_futures_resolve_on_the_loop_thread(
-    manager: pravega_client.StreamManager, scope: str
+    manager: pravega_client.StreamManager, scope: str, stream: str
 ) -> None:
-    stream = unique_name("stream")
-    manager.create_stream(scope, stream, 1)
     writer = manager.create_writer(scope, stream)
     threads = []
 
@@ -62,10 +57,8 @@ def test_futures_resolve_on_the_loop_thread(
 
 
 def test_cancelled_write_future_does_not_break_the_loop(
-    manager: pravega_client.StreamManager, scope: str
+    manager: pravega_client.StreamManager, scope: str, stream: str
 ) -> None:
-    stream = unique_name("stream")
-    manager.create_stream(scope, stream, 1)
     writer = manager.create_writer(scope, stream)
 
     async def cancel_one() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 import pravega_client
@@ -51,10 +53,8 @@ def test_closed_manager_raises_closed_error(controller_uri: str) -> None:
 
 
 def test_closed_writer_raises_closed_error(
-    manager: pravega_client.StreamManager, scope: str
+    manager: pravega_client.StreamManager, scope: str, stream: str
 ) -> None:
-    stream = unique_name("stream")
-    manager.create_stream(scope, stream, 1)
     writer = manager.create_writer(scope, stream)
     writer.close()
 
@@ -62,10 +62,10 @@ def test_closed_writer_raises_closed_error(
         writer.write_event("late")
 
 
-def test_writer_outlives_its_manager(controller_uri: str, scope: str) -> None:
-    stream = unique_name("stream")
+def test_writer_outlives_its_manager(
+    controller_uri: str, scope: str, stream: str
+) -> None:
     manager = pravega_client.StreamManager(controller_uri)
-    manager.create_stream(scope, stream, 1)
     writer = manager.create_writer(scope, stream)
     manager.close()
 
@@ -74,10 +74,8 @@ def test_writer_outlives_its_manager(controller_uri: str, scope: str) -> None:
 
 
 def test_event_over_8_mib_is_rejected_before_sending(
-    manager: pravega_client.StreamManager, scope: str
+    manager: pravega_client.StreamManager, scope: str, stream: str
 ) -> None:
-    stream = unique_name("stream")
-    manager.create_stream(scope, stream, 1)
     writer = manager.create_writer(scope, stream)
 
     with pytest.raises(pravega_client.InvalidArgumentError, match="larger than"):
@@ -135,10 +133,8 @@ def test_native_null_and_non_utf8_strings_are_rejected(controller_uri: str) -> N
 
 
 def test_native_length_without_buffer_is_rejected(
-    manager: pravega_client.StreamManager, scope: str
+    manager: pravega_client.StreamManager, scope: str, stream: str
 ) -> None:
-    stream = unique_name("stream")
-    manager.create_stream(scope, stream, 1)
     writer = manager.create_writer(scope, stream)
 
     status, message = native_error(
@@ -156,10 +152,8 @@ def test_native_length_without_buffer_is_rejected(
 
 
 def test_native_async_call_without_callback_is_rejected(
-    manager: pravega_client.StreamManager, scope: str
+    manager: pravega_client.StreamManager, scope: str, stream: str
 ) -> None:
-    stream = unique_name("stream")
-    manager.create_stream(scope, stream, 1)
     group = manager.create_reader_group(unique_name("group"), scope, stream)
     reader = group.create_reader("r1")
 
@@ -173,10 +167,8 @@ def test_native_async_call_without_callback_is_rejected(
 
 
 def test_duplicate_online_reader_name_raises(
-    manager: pravega_client.StreamManager, scope: str
+    manager: pravega_client.StreamManager, scope: str, stream: str
 ) -> None:
-    stream = unique_name("stream")
-    manager.create_stream(scope, stream, 1)
     group = manager.create_reader_group(unique_name("group"), scope, stream)
     online = group.create_reader("same")
 
@@ -193,12 +185,8 @@ def test_reader_group_on_a_missing_stream_raises_not_found(
 
 
 def test_closing_a_writer_during_a_flush_in_another_thread_is_safe(
-    manager: pravega_client.StreamManager, scope: str
+    manager: pravega_client.StreamManager, scope: str, stream: str
 ) -> None:
-    import threading
-
-    stream = unique_name("stream")
-    manager.create_stream(scope, stream, 1)
     writer = manager.create_writer(scope, stream, max_inflight_events=1000)
     for _ in range(1000):
         writer.write_event_bytes(b"x" * 1000)

@@ -21,10 +21,8 @@ async def read_events(reader: pravega_client.StreamReader, count: int) -> list:
 
 
 def test_written_event_is_read_back(
-    manager: pravega_client.StreamManager, scope: str
+    manager: pravega_client.StreamManager, scope: str, stream: str
 ) -> None:
-    stream = unique_name("stream")
-    assert manager.create_stream(scope, stream, 1)
 
     writer = manager.create_writer(scope, stream)
     writer.write_event("e1")
@@ -52,10 +50,8 @@ def test_created_scope_and_stream_are_listed(
 
 
 def test_creating_an_existing_scope_or_stream_returns_false(
-    manager: pravega_client.StreamManager, scope: str
+    manager: pravega_client.StreamManager, scope: str, stream: str
 ) -> None:
-    stream = unique_name("stream")
-    assert manager.create_stream(scope, stream, 1)
 
     assert manager.create_scope(scope) is False
     assert manager.create_stream(scope, stream, 1) is False
@@ -86,10 +82,8 @@ def test_keyed_events_keep_their_order(
 
 
 def test_sealed_stream_can_be_deleted(
-    manager: pravega_client.StreamManager, scope: str
+    manager: pravega_client.StreamManager, scope: str, stream: str
 ) -> None:
-    stream = unique_name("stream")
-    manager.create_stream(scope, stream, 1)
 
     assert manager.seal_stream(scope, stream)
     assert manager.delete_stream(scope, stream)
