@@ -24,6 +24,40 @@
 // The largest event the server accepts, in bytes.
 #define PRAVEGA_MAX_EVENT_SIZE 8388608
 
+// What a stream keeps: the values of `PravegaStreamPolicy.retention`.
+enum PravegaRetention
+#ifdef __cplusplus
+  : int32_t
+#endif // __cplusplus
+ {
+    // Everything, until truncated by hand.
+    PRAVEGA_RETENTION_KEEP = 0,
+    // About `retention_param` milliseconds of data.
+    PRAVEGA_RETENTION_BY_TIME = 1,
+    // About `retention_param` bytes of data.
+    PRAVEGA_RETENTION_BY_SIZE = 2,
+};
+#ifndef __cplusplus
+typedef int32_t PravegaRetention;
+#endif // __cplusplus
+
+// How a stream's segment count changes: the values of `PravegaStreamPolicy.scaling`.
+enum PravegaScaling
+#ifdef __cplusplus
+  : int32_t
+#endif // __cplusplus
+ {
+    // Always `min_segments` segments.
+    PRAVEGA_SCALING_FIXED = 0,
+    // Split or merge segments to keep each near `target_rate` KiB/s.
+    PRAVEGA_SCALING_BY_DATA_RATE = 1,
+    // Split or merge segments to keep each near `target_rate` events/s.
+    PRAVEGA_SCALING_BY_EVENT_RATE = 2,
+};
+#ifndef __cplusplus
+typedef int32_t PravegaScaling;
+#endif // __cplusplus
+
 // The outcome of a call or of an asynchronous completion.
 //
 // Every exported function returns one of these. `PRAVEGA_STATUS_OK` is zero, and every
@@ -60,6 +94,8 @@ enum PravegaStatus
     PRAVEGA_STATUS_CANCELLED = 10,
     // A bug in this library or in the client crate below it: a panic was caught.
     PRAVEGA_STATUS_INTERNAL = 11,
+    // The server could not be reached (connection refused, unknown host, ...).
+    PRAVEGA_STATUS_UNAVAILABLE = 12,
 };
 #ifndef __cplusplus
 typedef int32_t PravegaStatus;
@@ -161,6 +197,25 @@ typedef struct {
 // asynchronous operations.
 typedef void (*PravegaCallback)(void *user_data, const PravegaCompletion *completion);
 
+// A stream's scaling and retention policy, passed by pointer and never kept.
+//
+// The enum-like fields are plain integers so that any value a host passes can be
+// checked; an unknown one fails with `PRAVEGA_STATUS_INVALID_ARGUMENT`.
+typedef struct {
+    // A `PravegaScaling` value.
+    int32_t scaling;
+    // KiB/s or events/s per segment; at least 1 unless scaling is fixed.
+    int32_t target_rate;
+    // How many segments one segment splits into; at least 1 unless scaling is fixed.
+    int32_t scale_factor;
+    // The number of segments (fixed), or the minimum (scaling by rate); at least 1.
+    int32_t min_segments;
+    // A `PravegaRetention` value.
+    int32_t retention;
+    // Milliseconds or bytes, as `retention` says; at least 1 unless keeping all.
+    int64_t retention_param;
+} PravegaStreamPolicy;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -212,6 +267,9 @@ PravegaStatus pravega_config_new(PravegaConfig **out, PravegaError **error);
 // - `tls.disable_cert_verification`: `true` or `false`.
 // - `tls.trust_cert`: PEM text, or the path of a PEM file, read now.
 // - `controller.timeout_ms`: limit for each blocking controller call (default 30000).
+// - `retry.initial_delay_ms` (10), `retry.backoff_coefficient` (4), `retry.max_delay_ms`
+//   (2000), `retry.max_attempts` (8; 0 for no limit): back-off for failed requests to
+//   the controller and the segment stores.
 //
 // An unknown key or a malformed value fails with `PRAVEGA_STATUS_INVALID_ARGUMENT`.
 // Neither string is kept after the call.
@@ -276,36 +334,6 @@ PravegaStatus pravega_manager_delete_scope(const PravegaManager *manager,
 PravegaStatus pravega_manager_list_scopes(const PravegaManager *manager,
                                           PravegaStringList **out,
                                           PravegaError **error);
-
-// Lists the streams of a scope, following pagination. An unknown scope gives an empty
-// list. Blocks. The caller frees `*out` with `pravega_string_list_free`.
-PravegaStatus pravega_manager_list_streams(const PravegaManager *manager,
-                                           const char *scope,
-                                           PravegaStringList **out,
-                                           PravegaError **error);
-
-// Creates a stream with a fixed number of segments and no retention limit.
-// `*created` is false when it already existed. Blocks.
-PravegaStatus pravega_manager_create_stream(const PravegaManager *manager,
-                                            const char *scope,
-                                            const char *stream,
-                                            int32_t initial_segments,
-                                            bool *created,
-                                            PravegaError **error);
-
-// Seals a stream, so that it takes no more writes. Blocks.
-PravegaStatus pravega_manager_seal_stream(const PravegaManager *manager,
-                                          const char *scope,
-                                          const char *stream,
-                                          bool *sealed,
-                                          PravegaError **error);
-
-// Deletes a sealed stream. Blocks.
-PravegaStatus pravega_manager_delete_stream(const PravegaManager *manager,
-                                            const char *scope,
-                                            const char *stream,
-                                            bool *deleted,
-                                            PravegaError **error);
 
 // Creates the reader group `name` in `scope` over `scope/stream`, or opens it when it
 // already exists. New groups start at the head of the stream, or at its tail when
@@ -377,6 +405,75 @@ PravegaStatus pravega_manager_delete_reader_group(const PravegaManager *manager,
                                                   const char *scope,
                                                   const char *name,
                                                   PravegaError **error);
+
+// Lists the streams of a scope, following pagination, including the server's internal
+// `_MARK` streams as the controller reports them. An unknown scope gives an empty list.
+// Blocks. The caller frees `*out` with `pravega_string_list_free`.
+PravegaStatus pravega_manager_list_streams(const PravegaManager *manager,
+                                           const char *scope,
+                                           PravegaStringList **out,
+                                           PravegaError **error);
+
+// Creates a stream with a fixed number of segments, no retention limit and no tags.
+// `*created` is false when it already existed. Blocks.
+PravegaStatus pravega_manager_create_stream(const PravegaManager *manager,
+                                            const char *scope,
+                                            const char *stream,
+                                            int32_t initial_segments,
+                                            bool *created,
+                                            PravegaError **error);
+
+// Creates a stream with `policy` and, unless `tags` is NULL, `tag_count` tags.
+// `*created` is false when it already existed (its policy is then left as it was).
+// Blocks.
+PravegaStatus pravega_manager_create_stream_with_policy(const PravegaManager *manager,
+                                                        const char *scope,
+                                                        const char *stream,
+                                                        const PravegaStreamPolicy *policy,
+                                                        const char *const *tags,
+                                                        size_t tag_count,
+                                                        bool *created,
+                                                        PravegaError **error);
+
+// Replaces the policy of an existing stream and, unless `tags` is NULL, its tags.
+// Blocks.
+PravegaStatus pravega_manager_update_stream_with_policy(const PravegaManager *manager,
+                                                        const char *scope,
+                                                        const char *stream,
+                                                        const PravegaStreamPolicy *policy,
+                                                        const char *const *tags,
+                                                        size_t tag_count,
+                                                        bool *updated,
+                                                        PravegaError **error);
+
+// Reads the policy of a stream into `*policy`. Blocks.
+PravegaStatus pravega_manager_get_stream_policy(const PravegaManager *manager,
+                                                const char *scope,
+                                                const char *stream,
+                                                PravegaStreamPolicy *policy,
+                                                PravegaError **error);
+
+// Lists the tags of a stream; a stream without tags gives an empty list. Blocks. The
+// caller frees `*out` with `pravega_string_list_free`.
+PravegaStatus pravega_manager_get_stream_tags(const PravegaManager *manager,
+                                              const char *scope,
+                                              const char *stream,
+                                              PravegaStringList **out,
+                                              PravegaError **error);
+
+// Seals a stream, so that it takes no more writes. Blocks.
+PravegaStatus pravega_manager_seal_stream(const PravegaManager *manager,
+                                          const char *scope,
+                                          const char *stream,
+                                          bool *sealed,
+                                          PravegaError **error);
+
+// Deletes a sealed stream. Blocks.
+PravegaStatus pravega_manager_delete_stream(const PravegaManager *manager,
+                                            const char *scope,
+                                            const char *stream,
+                                            bool *deleted,
+                                            PravegaError **error);
 
 // The number of strings in `list`; 0 when it is NULL.
 size_t pravega_string_list_len(const PravegaStringList *list);

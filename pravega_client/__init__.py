@@ -14,12 +14,14 @@ from .exceptions import (
     InternalError,
     InvalidArgumentError,
     NotFoundError,
+    PravegaConnectionError,
     PravegaError,
     PravegaIOError,
     PravegaTimeoutError,
     TxnFailedException,
     WouldDeadlockError,
 )
+from .policies import RetryPolicy, StreamRetentionPolicy, StreamScalingPolicy
 from .stream_manager import StreamManager
 from .stream_reader import Event, Slice, StreamReader, StreamReaderGroup
 from .stream_writer import StreamWriter
@@ -29,6 +31,9 @@ native_version = _ffi_module.string(_lib.pravega_version()).decode()
 
 __all__ = [
     "StreamManager",
+    "StreamScalingPolicy",
+    "StreamRetentionPolicy",
+    "RetryPolicy",
     "StreamWriter",
     "StreamReader",
     "StreamReaderGroup",
@@ -39,6 +44,7 @@ __all__ = [
     "ClosedError",
     "ControllerError",
     "PravegaIOError",
+    "PravegaConnectionError",
     "PravegaTimeoutError",
     "NotFoundError",
     "AlreadyExistsError",

@@ -30,8 +30,16 @@ class PravegaIOError(PravegaError, OSError):
     """Reading from or writing to a segment store failed."""
 
 
-class PravegaTimeoutError(PravegaError, TimeoutError):
-    """An operation did not finish within its time limit."""
+class PravegaTimeoutError(PravegaError, ValueError, TimeoutError):
+    """An operation did not finish within its time limit.
+
+    It is also a ``ValueError``, which the 0.3.8 package raised for every controller
+    failure.
+    """
+
+
+class PravegaConnectionError(PravegaError, ValueError, ConnectionError):
+    """The server could not be reached. Also a ``ValueError``, as in 0.3.8."""
 
 
 class NotFoundError(PravegaError, ValueError):

@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+import logging
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ._ffi import encode_name, ffi, invoke, lib, string_list
 from ._handle import NativeHandle
 from .exceptions import InvalidArgumentError
+from .policies import RetryPolicy, StreamRetentionPolicy, StreamScalingPolicy
 from .stream_reader import StreamReaderGroup
 from .stream_writer import StreamWriter
+
+logger = logging.getLogger("pravega_client")
 
 
 class StreamManager(NativeHandle):
     """A client for one Pravega cluster, and the factory of writers and readers.
 
-    Every method blocks the calling thread (never the GIL) until the controller
-    answers, or until the controller timeout (30 s by default) passes. Controller
-    failures raise :class:`ControllerError`, a ``ValueError``.
+    The four positional arguments mean what they mean in the ``pravega`` 0.3.8
+    package. The keyword-only ones make environment variables unnecessary:
 
-    Writers and readers made here share the manager's runtime and keep working after
-    the manager is closed.
+    - ``username`` with ``password``, or ``token``: credentials for basic auth. Giving
+      them turns ``auth_enabled`` on. Without them the Rust client's environment
+      variables (``pravega_client_auth_*``) still apply.
+    - ``trust_cert``: the CA certificate for TLS, as a PEM file path or PEM text.
+      Without it ``pravega_client_tls_cert_path`` still applies.
+    - ``timeout``: the limit in seconds for each blocking controller call (30).
+    - ``retry``: a :class:`RetryPolicy` for failed requests.
+
+    Every method blocks the calling thread (never the GIL) until the controller
+    answers, the retries give up, or ``timeout`` passes. Failures raise subclasses of
+    :class:`PravegaError` that are also ``ValueError``, as in 0.3.8.
+
+    Writers, reader groups and readers made here share the manager's runtime and
+    keep working after the manager is closed.
     """
 
     def __init__(
@@ -28,26 +43,43 @@ class StreamManager(NativeHandle):
         auth_enabled: bool = False,
         tls_enabled: bool = False,
         disable_cert_verification: bool = False,
+        *,
+        username: Optional[str] = None,
+        password: Optional[str] = None,
+        token: Optional[str] = None,
+        trust_cert: Optional[str] = None,
+        timeout: Optional[float] = None,
+        retry: Optional[RetryPolicy] = None,
     ) -> None:
         self._uri = controller_uri
         uri = encode_name("controller_uri", controller_uri)
-        settings = {"auth.enabled": auth_enabled}
-        if tls_enabled:
-            settings["tls.enabled"] = True
-        if disable_cert_verification:
-            settings["tls.disable_cert_verification"] = True
+        settings = _settings(
+            auth_enabled,
+            tls_enabled,
+            disable_cert_verification,
+            username=username,
+            password=password,
+            token=token,
+            trust_cert=trust_cert,
+            timeout=timeout,
+            retry=retry,
+        )
 
         config_box = ffi.new("PravegaConfig **")
         invoke(lib.pravega_config_new, config_box)
         config = config_box[0]
         try:
             for key, value in settings.items():
-                invoke(lib.pravega_config_set, config, key.encode(), _flag(value))
+                invoke(lib.pravega_config_set, config, key.encode(), value)
             manager_box = ffi.new("PravegaManager **")
             invoke(lib.pravega_manager_new, uri, config, manager_box)
         finally:
             lib.pravega_config_free(config)
         super().__init__(manager_box[0], lib.pravega_manager_free)
+        if disable_cert_verification:
+            logger.warning(
+                "TLS certificate verification is disabled for %s", controller_uri
+            )
 
     def _bool_call(self, function: Any, *args: Any) -> bool:
         result = ffi.new("bool *")
@@ -84,6 +116,83 @@ class StreamManager(NativeHandle):
         return self._bool_call(
             lib.pravega_manager_create_stream, scope, stream, segments
         )
+
+    def create_stream_with_policy(
+        self,
+        scope_name: str,
+        stream_name: str,
+        scaling_policy: Optional[StreamScalingPolicy] = None,
+        retention_policy: Optional[StreamRetentionPolicy] = None,
+        tags: Optional[Sequence[str]] = None,
+    ) -> bool:
+        """Creates a stream with the given policies (fixed 1 segment, keep all by
+        default) and tags; False when it already existed."""
+        return self._stream_policy_call(
+            lib.pravega_manager_create_stream_with_policy,
+            scope_name,
+            stream_name,
+            scaling_policy,
+            retention_policy,
+            tags,
+        )
+
+    def update_stream_with_policy(
+        self,
+        scope_name: str,
+        stream_name: str,
+        scaling_policy: Optional[StreamScalingPolicy] = None,
+        retention_policy: Optional[StreamRetentionPolicy] = None,
+        tags: Optional[Sequence[str]] = None,
+    ) -> bool:
+        """Replaces a stream's policies and, unless ``tags`` is None, its tags."""
+        return self._stream_policy_call(
+            lib.pravega_manager_update_stream_with_policy,
+            scope_name,
+            stream_name,
+            scaling_policy,
+            retention_policy,
+            tags,
+        )
+
+    def get_stream_tags(self, scope_name: str, stream_name: str) -> List[str]:
+        """The tags of a stream; [] when it has none."""
+        scope = encode_name("scope_name", scope_name)
+        stream = encode_name("stream_name", stream_name)
+        box = ffi.new("PravegaStringList **")
+        self._invoke(lib.pravega_manager_get_stream_tags, scope, stream, box)
+        return string_list(box)
+
+    def get_stream_policies(
+        self, scope_name: str, stream_name: str
+    ) -> Tuple[StreamScalingPolicy, StreamRetentionPolicy]:
+        """The scaling and retention policies a stream has now."""
+        scope = encode_name("scope_name", scope_name)
+        stream = encode_name("stream_name", stream_name)
+        policy = ffi.new("PravegaStreamPolicy *")
+        self._invoke(lib.pravega_manager_get_stream_policy, scope, stream, policy)
+        return StreamScalingPolicy._read(policy), StreamRetentionPolicy._read(policy)
+
+    def _stream_policy_call(
+        self,
+        function: Any,
+        scope_name: str,
+        stream_name: str,
+        scaling_policy: Optional[StreamScalingPolicy],
+        retention_policy: Optional[StreamRetentionPolicy],
+        tags: Optional[Sequence[str]],
+    ) -> bool:
+        scope = encode_name("scope_name", scope_name)
+        stream = encode_name("stream_name", stream_name)
+        scaling = _policy("scaling_policy", scaling_policy, StreamScalingPolicy)
+        retention = _policy("retention_policy", retention_policy, StreamRetentionPolicy)
+        policy = ffi.new("PravegaStreamPolicy *")
+        scaling._fill(policy)
+        retention._fill(policy)
+        tag_array, tag_count, keep_alive = _tag_array(tags)
+
+        result = self._bool_call(function, scope, stream, policy, tag_array, tag_count)
+        del keep_alive  # the encoded tags had to live until the call returned
+        return result
 
     def list_stream(self, scope_name: str) -> List[str]:
         """The names of the streams in a scope; [] for an unknown or empty scope."""
@@ -163,6 +272,81 @@ class StreamManager(NativeHandle):
 
 def _flag(value: bool) -> bytes:
     return b"true" if value else b"false"
+
+
+def _settings(
+    auth_enabled: bool,
+    tls_enabled: bool,
+    disable_cert_verification: bool,
+    **options: Any,
+) -> Dict[str, bytes]:
+    """Turns the constructor's arguments into native configuration keys."""
+    username, password, token = (
+        options["username"],
+        options["password"],
+        options["token"],
+    )
+    settings: Dict[str, bytes] = {}
+    for key, value in (
+        ("auth.username", username),
+        ("auth.password", password),
+        ("auth.token", token),
+        ("tls.trust_cert", options["trust_cert"]),
+    ):
+        if value is not None:
+            settings[key] = encode_name(key.split(".")[1], value)
+    has_credentials = username is not None or password is not None or token is not None
+    settings["auth.enabled"] = _flag(bool(auth_enabled) or has_credentials)
+    # The URI scheme decides TLS; only a True flag is passed, to be checked against it.
+    if tls_enabled:
+        settings["tls.enabled"] = b"true"
+    if disable_cert_verification:
+        settings["tls.disable_cert_verification"] = b"true"
+
+    timeout = options["timeout"]
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            raise InvalidArgumentError(f"timeout must be a number, not {timeout!r}")
+        if not 0 < timeout <= 86400:
+            raise InvalidArgumentError(
+                f"timeout must be in (0, 86400] seconds, not {timeout}"
+            )
+        settings["controller.timeout_ms"] = str(max(1, round(timeout * 1000))).encode()
+
+    retry = options["retry"]
+    if retry is not None:
+        if not isinstance(retry, RetryPolicy):
+            raise InvalidArgumentError(f"retry must be a RetryPolicy, not {retry!r}")
+        settings.update(
+            (key, value.encode()) for key, value in retry.settings().items()
+        )
+    return settings
+
+
+def _policy(argument: str, value: Any, kind: type) -> Any:
+    if value is None:
+        if kind is StreamScalingPolicy:
+            return StreamScalingPolicy.fixed_scaling_policy(1)
+        return StreamRetentionPolicy.none()
+    if not isinstance(value, kind):
+        raise InvalidArgumentError(
+            f"{argument} must be {kind.__name__}, not {type(value).__name__}"
+        )
+    return value
+
+
+def _tag_array(tags: Optional[Sequence[str]]) -> Tuple[Any, int, list]:
+    """A ``const char *[]`` of the tags, its length, and the buffers it points into."""
+    if tags is None:
+        return ffi.NULL, 0, []
+    if isinstance(tags, (str, bytes)) or not isinstance(tags, (list, tuple)):
+        raise InvalidArgumentError(
+            f"tags must be a list of str, not {type(tags).__name__}"
+        )
+    encoded = [
+        ffi.new("char[]", encode_name(f"tags[{i}]", tag)) for i, tag in enumerate(tags)
+    ]
+    return ffi.new("char *[]", encoded), len(encoded), encoded
 
 
 def _non_negative(argument: str, value: Any) -> int:

@@ -6,6 +6,7 @@ use crate::error::{FfiResult, PravegaError, PravegaStatus};
 use crate::guard::guarded;
 use pravega_client_config::credentials::Credentials;
 use pravega_client_config::{ClientConfig, ClientConfigBuilder};
+use pravega_client_retry::retry_policy::RetryWithBackoff;
 use std::ffi::c_char;
 use std::time::Duration;
 
@@ -27,10 +28,50 @@ pub struct PravegaConfig {
     disable_cert_verification: bool,
     trust_cert: Option<String>,
     controller_timeout: Option<Duration>,
+    retry: RetrySettings,
 }
 
 /// How long a blocking controller call may take when no timeout was set.
 pub(crate) const DEFAULT_CONTROLLER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Back-off for failed requests, to the controller and to segment stores.
+///
+/// The crate's own default retries without end, so an unreachable controller only
+/// fails after ~60 s. These defaults give up after 8 tries, ~7 s in all (10 ms, 40 ms,
+/// 160 ms, 640 ms, then 2 s), which is long enough to ride out a connection reset and
+/// short enough that a wrong address is reported promptly.
+#[derive(Clone)]
+struct RetrySettings {
+    initial_delay: Duration,
+    backoff_coefficient: u32,
+    max_delay: Duration,
+    /// `None` retries without end.
+    max_attempts: Option<usize>,
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        RetrySettings {
+            initial_delay: Duration::from_millis(10),
+            backoff_coefficient: 4,
+            max_delay: Duration::from_secs(2),
+            max_attempts: Some(8),
+        }
+    }
+}
+
+impl RetrySettings {
+    fn policy(&self) -> RetryWithBackoff {
+        let policy = RetryWithBackoff::default_setting()
+            .initial_delay(self.initial_delay)
+            .backoff_coefficient(self.backoff_coefficient)
+            .max_delay(self.max_delay);
+        match self.max_attempts {
+            Some(attempts) => policy.max_attempt(attempts),
+            None => policy,
+        }
+    }
+}
 
 impl PravegaConfig {
     fn set(&mut self, key: &str, value: &str) -> FfiResult<()> {
@@ -47,6 +88,23 @@ impl PravegaConfig {
             "controller.timeout_ms" => {
                 let millis = parse_positive(key, value)?;
                 self.controller_timeout = Some(Duration::from_millis(millis));
+            }
+            "retry.initial_delay_ms" => {
+                self.retry.initial_delay = Duration::from_millis(parse_positive(key, value)?)
+            }
+            "retry.backoff_coefficient" => {
+                let coefficient = parse_positive(key, value)?;
+                self.retry.backoff_coefficient = u32::try_from(coefficient).map_err(|_| {
+                    PravegaError::invalid_argument(format!("{key} is too large: {value}"))
+                })?;
+            }
+            "retry.max_delay_ms" => {
+                self.retry.max_delay = Duration::from_millis(parse_positive(key, value)?)
+            }
+            "retry.max_attempts" => {
+                // 0 means no limit, as the crate's own default.
+                let attempts = parse_count(key, value)?;
+                self.retry.max_attempts = (attempts > 0).then_some(attempts);
             }
             _ => {
                 return Err(PravegaError::invalid_argument(format!(
@@ -72,6 +130,7 @@ impl PravegaConfig {
                 "controller URI {uri:?} must start with tcp:// or tls://"
             )));
         }
+        check_endpoints(uri)?;
         let tls_enabled = self.tls_enabled.unwrap_or(is_tls_uri);
         if tls_enabled != is_tls_uri {
             return Err(PravegaError::invalid_argument(format!(
@@ -82,6 +141,7 @@ impl PravegaConfig {
         let mut builder = ClientConfigBuilder::default();
         builder
             .controller_uri(uri)
+            .retry_policy(self.retry.policy())
             .is_tls_enabled(tls_enabled)
             .disable_cert_verification(self.disable_cert_verification);
         if let Some(credentials) = self.credentials()? {
@@ -123,6 +183,21 @@ impl PravegaConfig {
     }
 }
 
+/// Checks `scheme://host:port[,host:port...]` before the crate, which panics on a
+/// malformed URI, sees it.
+fn check_endpoints(uri: &str) -> FfiResult<()> {
+    let endpoints = uri.split_once("://").map_or("", |(_, rest)| rest);
+    for endpoint in endpoints.split(',') {
+        let (host, port) = endpoint.rsplit_once(':').unwrap_or((endpoint, ""));
+        if host.is_empty() || port.parse::<u16>().map_or(true, |port| port == 0) {
+            return Err(PravegaError::invalid_argument(format!(
+                "controller URI {uri:?} must name host:port, with a port from 1 to 65535"
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn parse_bool(key: &str, value: &str) -> FfiResult<bool> {
     match value {
         "true" | "1" => Ok(true),
@@ -140,6 +215,14 @@ fn parse_positive(key: &str, value: &str) -> FfiResult<u64> {
             "{key} must be a positive integer, not {value:?}"
         ))),
     }
+}
+
+fn parse_count(key: &str, value: &str) -> FfiResult<usize> {
+    value.parse::<usize>().map_err(|_| {
+        PravegaError::invalid_argument(format!(
+            "{key} must be a non-negative integer, not {value:?}"
+        ))
+    })
 }
 
 /// Accepts PEM text as it is, or reads it from the file that `value` names.
@@ -177,6 +260,9 @@ pub extern "C" fn pravega_config_new(
 /// - `tls.disable_cert_verification`: `true` or `false`.
 /// - `tls.trust_cert`: PEM text, or the path of a PEM file, read now.
 /// - `controller.timeout_ms`: limit for each blocking controller call (default 30000).
+/// - `retry.initial_delay_ms` (10), `retry.backoff_coefficient` (4), `retry.max_delay_ms`
+///   (2000), `retry.max_attempts` (8; 0 for no limit): back-off for failed requests to
+///   the controller and the segment stores.
 ///
 /// An unknown key or a malformed value fails with `PRAVEGA_STATUS_INVALID_ARGUMENT`.
 /// Neither string is kept after the call.

@@ -37,6 +37,8 @@ pub enum PravegaStatus {
     Cancelled = 10,
     /// A bug in this library or in the client crate below it: a panic was caught.
     Internal = 11,
+    /// The server could not be reached (connection refused, unknown host, ...).
+    Unavailable = 12,
 }
 
 /// A failure: a status code and a human-readable message.

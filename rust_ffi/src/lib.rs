@@ -18,6 +18,7 @@ mod guard;
 mod manager;
 mod reader;
 mod runtime;
+mod stream;
 mod strings;
 mod writer;
 
@@ -26,6 +27,7 @@ pub use config::*;
 pub use error::*;
 pub use manager::*;
 pub use reader::*;
+pub use stream::*;
 pub use strings::*;
 pub use writer::*;
 

@@ -8,9 +8,7 @@ use crate::runtime::SharedRuntime;
 use crate::strings::PravegaStringList;
 use pravega_client::client_factory::ClientFactoryAsync;
 use pravega_client_retry::retry_result::RetryError;
-use pravega_client_shared::{
-    CToken, Retention, ScaleType, Scaling, Scope, ScopedStream, Stream, StreamConfiguration,
-};
+use pravega_client_shared::{CToken, PravegaNodeUri, Scope, ScopedStream, Stream};
 use pravega_controller_client::{ControllerClient, ControllerError};
 use std::ffi::c_char;
 use std::future::Future;
@@ -44,7 +42,8 @@ impl PravegaManager {
         let outcome = self
             .runtime
             .block_on_timeout(self.controller_timeout, what, future)?;
-        outcome.map_err(|e| controller_error(what, &e.error))
+        let uri = &self.factory.config().controller_uri;
+        outcome.map_err(|e| controller_error(what, uri, &e.error))
     }
 
     /// Runs a blocking step that is not a single controller call, with the same limit.
@@ -54,11 +53,24 @@ impl PravegaManager {
     }
 }
 
-pub(crate) fn controller_error(what: &str, error: &ControllerError) -> PravegaError {
-    PravegaError::new(
-        PravegaStatus::ControllerError,
-        format!("{what} failed: {error}"),
-    )
+/// Classifies a controller failure, keeping the server's own reason in the message.
+fn controller_error(what: &str, uri: &PravegaNodeUri, error: &ControllerError) -> PravegaError {
+    let status = match error {
+        ControllerError::ConnectionError { .. } => {
+            let text = format!(
+                "{what} failed: cannot reach the controller at {}: {error}",
+                **uri
+            );
+            return PravegaError::new(PravegaStatus::Unavailable, text);
+        }
+        ControllerError::OperationError { error_msg, .. }
+            if error_msg.contains("Not Found") || error_msg.contains("NotFound") =>
+        {
+            PravegaStatus::NotFound
+        }
+        _ => PravegaStatus::ControllerError,
+    };
+    PravegaError::new(status, format!("{what} failed: {error}"))
 }
 
 pub(crate) fn scoped_stream(scope: &str, stream: &str) -> ScopedStream {
@@ -142,7 +154,8 @@ pub extern "C" fn pravega_manager_create_scope(
         };
         args::out_ptr("created", created)?;
 
-        let result = manager.call("create scope", manager.controller().create_scope(&scope))?;
+        let what = format!("create scope {:?}", scope.name);
+        let result = manager.call(&what, manager.controller().create_scope(&scope))?;
         args::store(created, result);
         Ok(())
     })
@@ -163,7 +176,8 @@ pub extern "C" fn pravega_manager_delete_scope(
         };
         args::out_ptr("deleted", deleted)?;
 
-        let result = manager.call("delete scope", manager.controller().delete_scope(&scope))?;
+        let what = format!("delete scope {:?}", scope.name);
+        let result = manager.call(&what, manager.controller().delete_scope(&scope))?;
         args::store(deleted, result);
         Ok(())
     })
@@ -195,127 +209,6 @@ pub extern "C" fn pravega_manager_list_scopes(
             out,
             Box::into_raw(Box::new(PravegaStringList::from_strings(names))),
         );
-        Ok(())
-    })
-}
-
-/// Lists the streams of a scope, following pagination. An unknown scope gives an empty
-/// list. Blocks. The caller frees `*out` with `pravega_string_list_free`.
-#[no_mangle]
-pub extern "C" fn pravega_manager_list_streams(
-    manager: *const PravegaManager,
-    scope: *const c_char,
-    out: *mut *mut PravegaStringList,
-    error: *mut *mut PravegaError,
-) -> PravegaStatus {
-    guarded(error, || {
-        let manager = args::handle("manager", manager)?;
-        let scope = Scope {
-            name: args::required_name("scope", scope)?.to_string(),
-        };
-        args::out_ptr("out", out)?;
-
-        let mut names = Vec::new();
-        let mut token = CToken::empty();
-        while let Some((page, next)) = manager.call(
-            "list streams",
-            manager.controller().list_streams(&scope, &token),
-        )? {
-            names.extend(page.into_iter().map(|stream| stream.stream.name));
-            token = next;
-        }
-        args::store(
-            out,
-            Box::into_raw(Box::new(PravegaStringList::from_strings(names))),
-        );
-        Ok(())
-    })
-}
-
-/// Creates a stream with a fixed number of segments and no retention limit.
-/// `*created` is false when it already existed. Blocks.
-#[no_mangle]
-pub extern "C" fn pravega_manager_create_stream(
-    manager: *const PravegaManager,
-    scope: *const c_char,
-    stream: *const c_char,
-    initial_segments: i32,
-    created: *mut bool,
-    error: *mut *mut PravegaError,
-) -> PravegaStatus {
-    guarded(error, || {
-        let manager = args::handle("manager", manager)?;
-        let scope = args::required_name("scope", scope)?;
-        let stream = args::required_name("stream", stream)?;
-        args::out_ptr("created", created)?;
-        if initial_segments < 1 {
-            return Err(PravegaError::invalid_argument(format!(
-                "initial_segments must be at least 1, not {initial_segments}"
-            )));
-        }
-
-        let configuration = StreamConfiguration {
-            scoped_stream: scoped_stream(scope, stream),
-            scaling: Scaling {
-                scale_type: ScaleType::FixedNumSegments,
-                target_rate: 0,
-                scale_factor: 0,
-                min_num_segments: initial_segments,
-            },
-            retention: Retention::default(),
-            tags: None,
-        };
-        let result = manager.call(
-            "create stream",
-            manager.controller().create_stream(&configuration),
-        )?;
-        args::store(created, result);
-        Ok(())
-    })
-}
-
-/// Seals a stream, so that it takes no more writes. Blocks.
-#[no_mangle]
-pub extern "C" fn pravega_manager_seal_stream(
-    manager: *const PravegaManager,
-    scope: *const c_char,
-    stream: *const c_char,
-    sealed: *mut bool,
-    error: *mut *mut PravegaError,
-) -> PravegaStatus {
-    guarded(error, || {
-        let manager = args::handle("manager", manager)?;
-        let stream = scoped_stream(
-            args::required_name("scope", scope)?,
-            args::required_name("stream", stream)?,
-        );
-        args::out_ptr("sealed", sealed)?;
-
-        let result = manager.call("seal stream", manager.controller().seal_stream(&stream))?;
-        args::store(sealed, result);
-        Ok(())
-    })
-}
-
-/// Deletes a sealed stream. Blocks.
-#[no_mangle]
-pub extern "C" fn pravega_manager_delete_stream(
-    manager: *const PravegaManager,
-    scope: *const c_char,
-    stream: *const c_char,
-    deleted: *mut bool,
-    error: *mut *mut PravegaError,
-) -> PravegaStatus {
-    guarded(error, || {
-        let manager = args::handle("manager", manager)?;
-        let stream = scoped_stream(
-            args::required_name("scope", scope)?,
-            args::required_name("stream", stream)?,
-        );
-        args::out_ptr("deleted", deleted)?;
-
-        let result = manager.call("delete stream", manager.controller().delete_stream(&stream))?;
-        args::store(deleted, result);
         Ok(())
     })
 }

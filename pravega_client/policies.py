@@ -1,0 +1,190 @@
+"""Stream policies: how a stream scales, and how much data it retains."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ._ffi import lib
+from .exceptions import InvalidArgumentError
+
+
+def _count(argument: str, value: Any, minimum: int, maximum: int = 2**31 - 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError(
+            f"{argument} must be int, not {type(value).__name__}"
+        )
+    if not minimum <= value <= maximum:
+        raise InvalidArgumentError(
+            f"{argument} must be between {minimum} and {maximum}, not {value}"
+        )
+    return value
+
+
+class StreamScalingPolicy:
+    """How many segments a stream has, and whether that follows its load.
+
+    Build one with :meth:`fixed_scaling_policy`,
+    :meth:`auto_scaling_policy_by_data_rate` or
+    :meth:`auto_scaling_policy_by_event_rate`.
+    """
+
+    __slots__ = ("_kind", "_target_rate", "_scale_factor", "_min_segments")
+
+    def __init__(self, kind: int, target_rate: int, scale_factor: int, segments: int):
+        self._kind = kind
+        self._target_rate = target_rate
+        self._scale_factor = scale_factor
+        self._min_segments = segments
+
+    @staticmethod
+    def fixed_scaling_policy(initial_segments: int) -> StreamScalingPolicy:
+        """Always ``initial_segments`` segments."""
+        segments = _count("initial_segments", initial_segments, 1)
+        return StreamScalingPolicy(lib.PRAVEGA_SCALING_FIXED, 0, 0, segments)
+
+    @staticmethod
+    def auto_scaling_policy_by_data_rate(
+        target_rate_kbytes_per_sec: int, scale_factor: int, initial_segments: int
+    ) -> StreamScalingPolicy:
+        """Splits and merges segments to keep each near the target KiB/s."""
+        return StreamScalingPolicy(
+            lib.PRAVEGA_SCALING_BY_DATA_RATE,
+            _count("target_rate_kbytes_per_sec", target_rate_kbytes_per_sec, 1),
+            _count("scale_factor", scale_factor, 1),
+            _count("initial_segments", initial_segments, 1),
+        )
+
+    @staticmethod
+    def auto_scaling_policy_by_event_rate(
+        target_events_per_sec: int, scale_factor: int, initial_segments: int
+    ) -> StreamScalingPolicy:
+        """Splits and merges segments to keep each near the target events/s."""
+        return StreamScalingPolicy(
+            lib.PRAVEGA_SCALING_BY_EVENT_RATE,
+            _count("target_events_per_sec", target_events_per_sec, 1),
+            _count("scale_factor", scale_factor, 1),
+            _count("initial_segments", initial_segments, 1),
+        )
+
+    def _fill(self, policy: Any) -> None:
+        policy.scaling = self._kind
+        policy.target_rate = self._target_rate
+        policy.scale_factor = self._scale_factor
+        policy.min_segments = self._min_segments
+
+    @staticmethod
+    def _read(policy: Any) -> StreamScalingPolicy:
+        return StreamScalingPolicy(
+            policy.scaling, policy.target_rate, policy.scale_factor, policy.min_segments
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StreamScalingPolicy):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def _key(self) -> tuple:
+        return (self._kind, self._target_rate, self._scale_factor, self._min_segments)
+
+    def to_str(self) -> str:
+        if self._kind == lib.PRAVEGA_SCALING_FIXED:
+            return f"StreamScalingPolicy.fixed_scaling_policy({self._min_segments})"
+        name = (
+            "auto_scaling_policy_by_data_rate"
+            if self._kind == lib.PRAVEGA_SCALING_BY_DATA_RATE
+            else "auto_scaling_policy_by_event_rate"
+        )
+        return (
+            f"StreamScalingPolicy.{name}({self._target_rate}, {self._scale_factor}, "
+            f"{self._min_segments})"
+        )
+
+    def __repr__(self) -> str:
+        return self.to_str()
+
+
+class StreamRetentionPolicy:
+    """How much data a stream keeps: everything, about N bytes, or about N ms."""
+
+    __slots__ = ("_kind", "_limit")
+
+    def __init__(self, kind: int, limit: int) -> None:
+        self._kind = kind
+        self._limit = limit
+
+    @staticmethod
+    def none() -> StreamRetentionPolicy:
+        """Keeps everything until the stream is truncated."""
+        return StreamRetentionPolicy(lib.PRAVEGA_RETENTION_KEEP, 0)
+
+    @staticmethod
+    def by_size(size_in_bytes: int) -> StreamRetentionPolicy:
+        """Keeps about the newest ``size_in_bytes`` bytes."""
+        limit = _count("size_in_bytes", size_in_bytes, 1, 2**63 - 1)
+        return StreamRetentionPolicy(lib.PRAVEGA_RETENTION_BY_SIZE, limit)
+
+    @staticmethod
+    def by_time(time_in_millis: int) -> StreamRetentionPolicy:
+        """Keeps about the newest ``time_in_millis`` milliseconds of data."""
+        limit = _count("time_in_millis", time_in_millis, 1, 2**63 - 1)
+        return StreamRetentionPolicy(lib.PRAVEGA_RETENTION_BY_TIME, limit)
+
+    def _fill(self, policy: Any) -> None:
+        policy.retention = self._kind
+        policy.retention_param = self._limit
+
+    @staticmethod
+    def _read(policy: Any) -> StreamRetentionPolicy:
+        return StreamRetentionPolicy(policy.retention, policy.retention_param)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StreamRetentionPolicy):
+            return NotImplemented
+        return (self._kind, self._limit) == (other._kind, other._limit)
+
+    def __hash__(self) -> int:
+        return hash((self._kind, self._limit))
+
+    def to_str(self) -> str:
+        if self._kind == lib.PRAVEGA_RETENTION_BY_SIZE:
+            return f"StreamRetentionPolicy.by_size({self._limit})"
+        if self._kind == lib.PRAVEGA_RETENTION_BY_TIME:
+            return f"StreamRetentionPolicy.by_time({self._limit})"
+        return "StreamRetentionPolicy.none()"
+
+    def __repr__(self) -> str:
+        return self.to_str()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Back-off for failed requests to the controller and the segment stores.
+
+    Delays grow from ``initial_delay`` by ``backoff`` up to ``max_delay`` (seconds);
+    after ``max_attempts`` tries the request fails (``None``: never give up). The
+    default gives up after about 7 s, so that an unreachable server is reported
+    promptly.
+    """
+
+    initial_delay: float = 0.01
+    backoff: int = 4
+    max_delay: float = 2.0
+    max_attempts: int | None = 8
+
+    def settings(self) -> dict:
+        """The native configuration keys for this policy."""
+        if self.initial_delay <= 0 or self.max_delay <= 0:
+            raise InvalidArgumentError("retry delays must be positive")
+        if isinstance(self.backoff, bool) or not isinstance(self.backoff, int):
+            raise InvalidArgumentError("retry backoff must be int")
+        attempts = 0 if self.max_attempts is None else self.max_attempts
+        return {
+            "retry.initial_delay_ms": str(max(1, round(self.initial_delay * 1000))),
+            "retry.backoff_coefficient": str(_count("backoff", self.backoff, 1)),
+            "retry.max_delay_ms": str(max(1, round(self.max_delay * 1000))),
+            "retry.max_attempts": str(_count("max_attempts", attempts, 0)),
+        }
