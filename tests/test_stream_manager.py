@@ -326,3 +326,30 @@ def wait_for(condition: Callable[[], bool], seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while not condition() and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def test_interpreter_exit_with_open_objects_is_clean(
+    controller_uri: str, scope: str, stream: str, tmp_path: Any
+) -> None:
+    import subprocess
+    import sys
+
+    program = f"""
+import pravega_client
+manager = pravega_client.StreamManager({controller_uri!r})
+writer = manager.create_writer({scope!r}, {stream!r}, max_inflight_events=10)
+writer.write_event("left open at exit")
+group = manager.create_reader_group("exit-group", {scope!r}, {stream!r})
+reader = group.create_reader("exit-reader")
+print("done")
+"""
+    finished = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,  # so that the source tree does not shadow the installed package
+    )
+
+    assert (finished.returncode, finished.stdout.strip()) == (0, "done")
+    assert finished.stderr == ""
