@@ -65,7 +65,7 @@ header: .make/deps
 
 test: lint test-rust test-cpython test-pypy
 
-PY_SOURCES := pravega_client tests examples build_ffi.py setup.py
+PY_SOURCES := pravega_client tests examples benchmarks build_ffi.py setup.py
 
 lint: venv
 	$(VENV)/bin/ruff check $(PY_SOURCES)

@@ -23,7 +23,7 @@ STATICLIB_NAME = "libpravega_client.a"
 # (`rustc --print native-static-libs`).
 SYSTEM_LIBRARIES = ["gcc_s", "util", "rt", "pthread", "m", "dl", "c"]
 
-_DEFINE_INTEGER = re.compile(r"#define\s+\w+\s+-?\d+\s*$")
+_DEFINE_INTEGER = re.compile(r"#define\s+(\w+)\s+(-?\d+)[uUlL]*\s*$")
 
 
 def cdef_from_header(text: str) -> str:
@@ -45,7 +45,8 @@ def cdef_from_header(text: str) -> str:
         elif any(skipping):
             continue
         elif _DEFINE_INTEGER.match(stripped):
-            kept.append(stripped)
+            # cffi wants plain digits: drop C suffixes such as `ull`.
+            kept.append(_DEFINE_INTEGER.sub(r"#define \1 \2", stripped))
         elif not stripped.startswith("#"):
             kept.append(line)
     return "\n".join(kept)

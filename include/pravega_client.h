@@ -21,6 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Pass as the commit timestamp to commit without one.
+#define PRAVEGA_NO_TIMESTAMP 9223372036854775808ull
+
 // The largest event the server accepts, in bytes.
 #define PRAVEGA_MAX_EVENT_SIZE 8388608
 
@@ -96,9 +99,27 @@ enum PravegaStatus
     PRAVEGA_STATUS_INTERNAL = 11,
     // The server could not be reached (connection refused, unknown host, ...).
     PRAVEGA_STATUS_UNAVAILABLE = 12,
+    // The operation is not supported in this situation; the message says why.
+    PRAVEGA_STATUS_UNSUPPORTED = 13,
 };
 #ifndef __cplusplus
 typedef int32_t PravegaStatus;
+#endif // __cplusplus
+
+// The states of a transaction, as `pravega_txn_status` reports them.
+enum PravegaTxnStatus
+#ifdef __cplusplus
+  : int32_t
+#endif // __cplusplus
+ {
+    PRAVEGA_TXN_STATUS_OPEN = 0,
+    PRAVEGA_TXN_STATUS_COMMITTING = 1,
+    PRAVEGA_TXN_STATUS_COMMITTED = 2,
+    PRAVEGA_TXN_STATUS_ABORTING = 3,
+    PRAVEGA_TXN_STATUS_ABORTED = 4,
+};
+#ifndef __cplusplus
+typedef int32_t PravegaTxnStatus;
 #endif // __cplusplus
 
 // A thread-safe queue of completions with a file descriptor that becomes readable when
@@ -160,6 +181,16 @@ typedef struct PravegaSlice PravegaSlice;
 // belong to the list. It may be read from several threads at once.
 typedef struct PravegaStringList PravegaStringList;
 
+// One transaction. Thread-safe. Free it, once, with `pravega_txn_free`; freeing an open
+// transaction leaves it open on the server until its lease runs out.
+typedef struct PravegaTransaction PravegaTransaction;
+
+// Begins and reopens transactions on one stream.
+//
+// Thread-safe. It may outlive its manager. Free it, once, with `pravega_txn_writer_free`;
+// its transactions stay usable.
+typedef struct PravegaTxnWriter PravegaTxnWriter;
+
 // Writes events to one stream.
 //
 // Thread-safe: several threads may write through one writer; events written from one
@@ -215,6 +246,12 @@ typedef struct {
     // Milliseconds or bytes, as `retention` says; at least 1 unless keeping all.
     int64_t retention_param;
 } PravegaStreamPolicy;
+
+// A transaction id, a 128-bit number split in two halves.
+typedef struct {
+    uint64_t high;
+    uint64_t low;
+} PravegaTxnId;
 
 #ifdef __cplusplus
 extern "C" {
@@ -486,6 +523,83 @@ const char *pravega_string_list_get(const PravegaStringList *list, size_t index)
 // Frees a list and its strings. NULL is ignored; freeing twice is undefined behaviour.
 void pravega_string_list_free(PravegaStringList *list);
 
+// Makes a transactional writer for `scope/stream` with the given writer id. Blocks,
+// up to the controller timeout. The caller frees `*out` with `pravega_txn_writer_free`.
+PravegaStatus pravega_txn_writer_new(const PravegaManager *manager,
+                                     const char *scope,
+                                     const char *stream,
+                                     uint64_t writer_id,
+                                     PravegaTxnWriter **out,
+                                     PravegaError **error);
+
+// Frees a transactional writer. NULL is ignored; freeing twice is undefined behaviour.
+// Its transactions stay usable.
+void pravega_txn_writer_free(PravegaTxnWriter *writer);
+
+// Begins a transaction. Blocks. The caller frees `*out` with `pravega_txn_free`.
+PravegaStatus pravega_txn_writer_begin(const PravegaTxnWriter *writer,
+                                       PravegaTransaction **out,
+                                       PravegaError **error);
+
+// Reopens the transaction `id` of this writer's stream. Blocks.
+//
+// The result can report its status, commit and abort, but not write: the Rust client
+// cannot write to a transaction it did not begin (`PRAVEGA_STATUS_UNSUPPORTED`). A
+// transaction that is no longer open is returned closed. The caller frees `*out` with
+// `pravega_txn_free`.
+PravegaStatus pravega_txn_writer_get_txn(const PravegaTxnWriter *writer,
+                                         PravegaTxnId id,
+                                         PravegaTransaction **out,
+                                         PravegaError **error);
+
+// The id of `transaction`; all zero when it is NULL. Thread-safe.
+PravegaTxnId pravega_txn_id(const PravegaTransaction *transaction);
+
+// Writes one event into the transaction; see `pravega_writer_write` for the arguments.
+//
+// Returns once the event is queued; a write failure surfaces at the next write or at
+// commit. After commit or abort it fails with `PRAVEGA_STATUS_TXN_FAILED`.
+PravegaStatus pravega_txn_write(const PravegaTransaction *transaction,
+                                const char *routing_key,
+                                const char *data,
+                                size_t len,
+                                PravegaError **error);
+
+// Reads the transaction's state from the controller into `*status`, a
+// `PravegaTxnStatus` value. Blocks.
+PravegaStatus pravega_txn_status(const PravegaTransaction *transaction,
+                                 int32_t *status,
+                                 PravegaError **error);
+
+// Commits the transaction, waiting for its events first. `timestamp` is
+// `PRAVEGA_NO_TIMESTAMP` or the event time to record. Blocks. A second commit or
+// abort fails with `PRAVEGA_STATUS_TXN_FAILED`.
+PravegaStatus pravega_txn_commit(const PravegaTransaction *transaction,
+                                 uint64_t timestamp,
+                                 PravegaError **error);
+
+// Aborts the transaction; its events are never seen. Blocks.
+PravegaStatus pravega_txn_abort(const PravegaTransaction *transaction, PravegaError **error);
+
+// `pravega_txn_commit` without blocking: `callback` (required) fires when it is done,
+// with a NULL `result`.
+PravegaStatus pravega_txn_commit_async(const PravegaTransaction *transaction,
+                                       uint64_t timestamp,
+                                       PravegaCallback callback,
+                                       void *user_data,
+                                       uint64_t tag,
+                                       PravegaError **error);
+
+// `pravega_txn_abort` without blocking: `callback` (required) fires when it is done.
+PravegaStatus pravega_txn_abort_async(const PravegaTransaction *transaction,
+                                      PravegaCallback callback,
+                                      void *user_data,
+                                      uint64_t tag,
+                                      PravegaError **error);
+
+// Frees a transaction handle. NULL is ignored; freeing twice is undefined behaviour.
+void pravega_txn_free(PravegaTransaction *transaction);
+
 // Makes a writer for `scope/stream`. No network call is made until the first write.
 // On success `*out` receives a writer that the caller frees with `pravega_writer_free`.
 PravegaStatus pravega_writer_new(const PravegaManager *manager,
@@ -498,9 +612,9 @@ PravegaStatus pravega_writer_new(const PravegaManager *manager,
 //
 // - `routing_key` may be NULL for a random key; otherwise it must be UTF-8. Events with
 //   the same key keep their order.
-// - `data`/`len` is the payload, any bytes (it is `char *` so that hosts can pass
-//   their byte strings without a cast), copied before the call returns. `len` may be 0; it may
-//   be at most `PRAVEGA_MAX_EVENT_SIZE`.
+// - `data`/`len` is the payload, any bytes (it is `char *` so that hosts can pass their
+//   byte strings without a cast), copied before the call returns. It must not be empty
+//   and may be at most `PRAVEGA_MAX_EVENT_SIZE` bytes.
 // - `callback` may be NULL. When given, it fires once the server has acknowledged the
 //   event (`result` is NULL) or the write failed.
 //
@@ -515,6 +629,31 @@ PravegaStatus pravega_writer_write(const PravegaWriter *writer,
                                    void *user_data,
                                    uint64_t tag,
                                    PravegaError **error);
+
+// Queues `count` events, all with `routing_key`, in one call; see `pravega_writer_write`.
+//
+// The payloads lie back to back in `data` (`data_len` bytes in all); `lengths[i]` is
+// the size of event `i`. The lengths must add up to `data_len`. `callback`, if given,
+// fires once, when every event of the batch is acknowledged, or with the first failure.
+PravegaStatus pravega_writer_write_batch(const PravegaWriter *writer,
+                                         const char *routing_key,
+                                         const char *data,
+                                         size_t data_len,
+                                         const size_t *lengths,
+                                         size_t count,
+                                         PravegaCallback callback,
+                                         void *user_data,
+                                         uint64_t tag,
+                                         PravegaError **error);
+
+// Asks for a flush without blocking: `callback` (required) fires once every event
+// queued before this call has been answered, with the first failure nobody was told
+// about yet, or with success. `result` is NULL.
+PravegaStatus pravega_writer_flush_async(const PravegaWriter *writer,
+                                         PravegaCallback callback,
+                                         void *user_data,
+                                         uint64_t tag,
+                                         PravegaError **error);
 
 // Waits until every queued event is acknowledged, then reports the first failure that
 // nobody has been told about yet (and forgets it).

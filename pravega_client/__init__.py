@@ -19,12 +19,14 @@ from .exceptions import (
     PravegaIOError,
     PravegaTimeoutError,
     TxnFailedException,
+    UnsupportedError,
     WouldDeadlockError,
 )
 from .policies import RetryPolicy, StreamRetentionPolicy, StreamScalingPolicy
 from .stream_manager import StreamManager
 from .stream_reader import Event, Slice, StreamReader, StreamReaderGroup
 from .stream_writer import StreamWriter
+from .transaction import StreamTransaction, StreamTxnWriter
 
 __version__ = "0.1.0"
 native_version = _ffi_module.string(_lib.pravega_version()).decode()
@@ -35,6 +37,8 @@ __all__ = [
     "StreamRetentionPolicy",
     "RetryPolicy",
     "StreamWriter",
+    "StreamTxnWriter",
+    "StreamTransaction",
     "StreamReader",
     "StreamReaderGroup",
     "Slice",
@@ -49,6 +53,7 @@ __all__ = [
     "NotFoundError",
     "AlreadyExistsError",
     "TxnFailedException",
+    "UnsupportedError",
     "WouldDeadlockError",
     "CancelledError",
     "InternalError",

@@ -29,6 +29,8 @@ _BATCH = 256
 # will take (the future was cancelled or the loop is gone).
 Convert = Callable[[Any], Any]
 Discard = Optional[Callable[[Any], None]]
+# Lets a caller turn a native failure into the exception its API promises.
+Translate = Optional[Callable[[BaseException], BaseException]]
 
 
 class CompletionBridge:
@@ -39,7 +41,9 @@ class CompletionBridge:
         invoke(lib.pravega_completion_queue_new, box)
         self._queue = box[0]
         self._loop_ref = weakref.ref(loop)
-        self._pending: Dict[int, Tuple["asyncio.Future[Any]", Convert, Discard]] = {}
+        self._pending: Dict[
+            int, Tuple["asyncio.Future[Any]", Convert, Discard, Translate]
+        ] = {}
         self._tags = itertools.count(1)
         self._batch = ffi.new("PravegaCompletion[]", _BATCH)
         self._count = ffi.new("size_t *")
@@ -51,6 +55,7 @@ class CompletionBridge:
         launch: Callable[[Any, Any, int], None],
         convert: Convert,
         discard: Discard = None,
+        translate_error: Translate = None,
     ) -> "asyncio.Future[Any]":
         """Starts one native operation and returns the future of its result.
 
@@ -61,7 +66,7 @@ class CompletionBridge:
         assert loop is not None, "the bridge outlived its loop"
         future = loop.create_future()
         tag = next(self._tags)
-        self._pending[tag] = (future, convert, discard)
+        self._pending[tag] = (future, convert, discard, translate_error)
         try:
             launch(self.callback, self._queue, tag)
         except BaseException:
@@ -86,7 +91,7 @@ class CompletionBridge:
                 return
 
     def _settle(self, tag: int, status: int, error: Any, result: Any) -> None:
-        future, convert, discard = self._pending.pop(tag)
+        future, convert, discard, translate = self._pending.pop(tag)
         if future.done():
             # Cancelled while the native side was working: hand the result back so that
             # nothing it holds (such as a segment slice) is lost.
@@ -97,7 +102,8 @@ class CompletionBridge:
                 lib.pravega_error_free(error)
             return
         if status != lib.PRAVEGA_STATUS_OK:
-            future.set_exception(error_from(status, error))
+            failure: BaseException = error_from(status, error)
+            future.set_exception(translate(failure) if translate else failure)
             return
         try:
             future.set_result(convert(result))

@@ -57,6 +57,10 @@ class TxnFailedException(PravegaError):
     """
 
 
+class UnsupportedError(PravegaError, NotImplementedError):
+    """The operation is not supported in this situation; the message says why."""
+
+
 class WouldDeadlockError(PravegaError, RuntimeError):
     """A blocking call was made from a thread of the client's own runtime."""
 

@@ -11,6 +11,7 @@ from .exceptions import InvalidArgumentError
 from .policies import RetryPolicy, StreamRetentionPolicy, StreamScalingPolicy
 from .stream_reader import StreamReaderGroup
 from .stream_writer import StreamWriter
+from .transaction import StreamTxnWriter
 
 logger = logging.getLogger("pravega_client")
 
@@ -225,6 +226,24 @@ class StreamManager(NativeHandle):
         box = ffi.new("PravegaWriter **")
         self._invoke(lib.pravega_writer_new, scope, stream, box)
         return StreamWriter(box[0], f"{scope_name}/{stream_name}", max_inflight)
+
+    def create_transaction_writer(
+        self, scope_name: str, stream_name: str, writer_id: int
+    ) -> StreamTxnWriter:
+        """A writer of transactions on one stream; ``writer_id`` names the writer."""
+        if isinstance(writer_id, bool) or not isinstance(writer_id, int):
+            raise InvalidArgumentError(
+                f"writer_id must be int, not {type(writer_id).__name__}"
+            )
+        if not 0 <= writer_id < 2**64:
+            raise InvalidArgumentError(
+                f"writer_id must be in [0, 2**64), not {writer_id}"
+            )
+        scope = encode_name("scope_name", scope_name)
+        stream = encode_name("stream_name", stream_name)
+        box = ffi.new("PravegaTxnWriter **")
+        self._invoke(lib.pravega_txn_writer_new, scope, stream, writer_id, box)
+        return StreamTxnWriter(box[0], f"{scope_name}/{stream_name}", writer_id)
 
     def create_reader_group(
         self,

@@ -6,6 +6,7 @@ otherwise the session starts its own with server/pravega-standalone, on free por
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -99,3 +100,35 @@ def stream(manager: pravega_client.StreamManager, scope: str) -> str:
     name = unique_name("stream")
     assert manager.create_stream(scope, name, 1)
     return name
+
+
+async def _read(reader: pravega_client.StreamReader, count: int, attempts: int) -> list:
+    events: list = []
+    for _ in range(attempts):  # an empty slice means ~1 s passed without data
+        segment_slice = await reader.get_segment_slice_async()
+        events.extend(segment_slice)
+        reader.release_segment(segment_slice)
+        if len(events) >= count:
+            break
+    return events
+
+
+def read_events(
+    reader: pravega_client.StreamReader, count: int, attempts: int = 120
+) -> list:
+    """Reads until ``count`` events arrived; fails if they do not come."""
+    events = asyncio.run(_read(reader, count, attempts))
+    assert len(events) >= count, f"only {len(events)} of {count} events arrived"
+    return events
+
+
+def read_available(reader: pravega_client.StreamReader, slices: int) -> list:
+    """Reads whatever arrives within ``slices`` slice requests."""
+    return asyncio.run(_read(reader, 1 << 62, slices))
+
+
+def new_reader(
+    manager: pravega_client.StreamManager, scope: str, stream: str
+) -> pravega_client.StreamReader:
+    group = manager.create_reader_group(unique_name("group"), scope, stream)
+    return group.create_reader("reader")

@@ -2,22 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pravega_client
-from conftest import unique_name
-
-
-async def read_events(reader: pravega_client.StreamReader, count: int) -> list:
-    """Reads until ``count`` events arrived, releasing every slice after use."""
-    events: list = []
-    for _ in range(60):  # each empty slice waits about a second on the server side
-        segment_slice = await reader.get_segment_slice_async()
-        events.extend(segment_slice)
-        reader.release_segment(segment_slice)
-        if len(events) >= count:
-            return events
-    raise AssertionError(f"only {len(events)} of {count} events arrived")
+from conftest import read_events, unique_name
 
 
 def test_written_event_is_read_back(
@@ -29,7 +15,7 @@ def test_written_event_is_read_back(
 
     group = manager.create_reader_group(unique_name("group"), scope, stream)
     reader = group.create_reader("reader1")
-    events = asyncio.run(read_events(reader, 1))
+    events = read_events(reader, 1)
 
     assert [event.data() for event in events] == [b"e1"]
     assert events[0].offset() == 0
@@ -73,7 +59,7 @@ def test_keyed_events_keep_their_order(
 
     group = manager.create_reader_group(unique_name("group"), scope, stream)
     reader = group.create_reader("reader1")
-    events = asyncio.run(read_events(reader, 150))
+    events = read_events(reader, 150)
 
     for key, payloads in expected.items():
         assert [

@@ -58,6 +58,28 @@ pub(crate) fn bytes<'a>(name: &str, data: *const u8, len: usize) -> FfiResult<&'
     Ok(unsafe { std::slice::from_raw_parts(data, len) })
 }
 
+/// Borrows an array of `count` items. NULL is allowed only with count 0.
+pub(crate) fn items<'a, T>(name: &str, items: *const T, count: usize) -> FfiResult<&'a [T]> {
+    if items.is_null() {
+        if count == 0 {
+            return Ok(&[]);
+        }
+        return Err(PravegaError::invalid_argument(format!(
+            "{name} is NULL but its count is {count}"
+        )));
+    }
+    if count
+        .checked_mul(std::mem::size_of::<T>())
+        .map_or(true, |size| size > isize::MAX as usize)
+    {
+        return Err(PravegaError::invalid_argument(format!(
+            "{name} count {count} is too large"
+        )));
+    }
+    // SAFETY: the caller promises `count` readable items at `items` for the call.
+    Ok(unsafe { std::slice::from_raw_parts(items, count) })
+}
+
 /// Borrows the object behind a required handle.
 pub(crate) fn handle<'a, T>(name: &str, value: *const T) -> FfiResult<&'a T> {
     // SAFETY: a non-NULL handle must come from this library and not yet be freed; using

@@ -39,6 +39,8 @@ pub enum PravegaStatus {
     Internal = 11,
     /// The server could not be reached (connection refused, unknown host, ...).
     Unavailable = 12,
+    /// The operation is not supported in this situation; the message says why.
+    Unsupported = 13,
 }
 
 /// A failure: a status code and a human-readable message.

@@ -20,6 +20,7 @@ mod reader;
 mod runtime;
 mod stream;
 mod strings;
+mod txn;
 mod writer;
 
 pub use completion::*;
@@ -29,6 +30,7 @@ pub use manager::*;
 pub use reader::*;
 pub use stream::*;
 pub use strings::*;
+pub use txn::*;
 pub use writer::*;
 
 use std::ffi::c_char;

@@ -26,14 +26,22 @@ pub struct PravegaWriter {
     // writer shuts its background task down.
     writer: Mutex<EventWriter>,
     acks: Arc<AckTracker>,
-    pending: mpsc::UnboundedSender<PendingAck>,
+    pending: mpsc::UnboundedSender<Pending>,
     runtime: Arc<SharedRuntime>,
 }
 
-/// An event on its way to the server, waiting for the server's answer.
-struct PendingAck {
-    answer: oneshot::Receiver<Result<(), WriterError>>,
-    completion: Option<Completion>,
+type Answer = oneshot::Receiver<Result<(), WriterError>>;
+
+/// What the acknowledgement task works through, in write order.
+enum Pending {
+    /// Events written by one call, reported through one completion when all are
+    /// answered.
+    Events {
+        answers: Vec<Answer>,
+        completion: Option<Completion>,
+    },
+    /// A flush: fires once every event queued before it has been answered.
+    Flush(Completion),
 }
 
 /// Counts unacknowledged events and keeps the first failure until someone reports it.
@@ -55,10 +63,11 @@ impl AckTracker {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn record(&self, outcome: &Result<(), PravegaError>) {
+    /// Counts `count` events as answered, remembering `failure` if none is kept yet.
+    fn record(&self, count: u64, failure: Option<&PravegaError>) {
         let mut state = self.lock();
-        state.outstanding -= 1;
-        if let Err(error) = outcome {
+        state.outstanding -= count;
+        if let Some(error) = failure {
             state.first_failure.get_or_insert_with(|| error.clone());
         }
         drop(state);
@@ -97,28 +106,51 @@ impl AckTracker {
     }
 }
 
-/// Awaits the server's answers in write order, and reports each one.
+/// Awaits the server's answers in write order, and reports them.
 ///
 /// One task per writer does this, instead of one task per event.
-async fn deliver_acks(mut pending: mpsc::UnboundedReceiver<PendingAck>, acks: Arc<AckTracker>) {
-    while let Some(PendingAck { answer, completion }) = pending.recv().await {
-        let outcome = match answer.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(error)) => Err(PravegaError::new(
-                PravegaStatus::IoError,
-                format!("write failed: {error}"),
-            )),
-            Err(_) => Err(PravegaError::new(
-                PravegaStatus::IoError,
-                "the writer stopped before the server acknowledged the event",
-            )),
-        };
-        // Fire the callback before counting the event as done, so that a flush returns
-        // only after every callback of the events it waited for has run.
-        if let Some(completion) = completion {
-            completion.finish(outcome.clone().map(|()| std::ptr::null_mut()));
+async fn deliver_acks(mut pending: mpsc::UnboundedReceiver<Pending>, acks: Arc<AckTracker>) {
+    while let Some(item) = pending.recv().await {
+        match item {
+            Pending::Events {
+                answers,
+                completion,
+            } => {
+                let count = answers.len() as u64;
+                let mut failure = None;
+                for answer in answers {
+                    if let Err(error) = settle(answer).await {
+                        failure.get_or_insert(error);
+                    }
+                }
+                // Fire the callback before counting the events as done, so that a flush
+                // returns only after the callbacks of the events it waited for have run.
+                if let Some(completion) = completion {
+                    completion.finish(match &failure {
+                        Some(error) => Err(error.clone()),
+                        None => Ok(std::ptr::null_mut()),
+                    });
+                }
+                acks.record(count, failure.as_ref());
+            }
+            Pending::Flush(completion) => {
+                completion.finish(acks.take_failure().map(|()| std::ptr::null_mut()));
+            }
         }
-        acks.record(&outcome);
+    }
+}
+
+async fn settle(answer: Answer) -> Result<(), PravegaError> {
+    match answer.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(PravegaError::new(
+            PravegaStatus::IoError,
+            format!("write failed: {error}"),
+        )),
+        Err(_) => Err(PravegaError::new(
+            PravegaStatus::IoError,
+            "the writer stopped before the server acknowledged the event",
+        )),
     }
 }
 
@@ -171,13 +203,81 @@ pub extern "C" fn pravega_writer_new(
     })
 }
 
+impl PravegaWriter {
+    /// Hands `events` to the crate's writer and their answers to the acknowledgement
+    /// task, reporting all of them through `completion`.
+    fn write<'a>(
+        &self,
+        routing_key: Option<&str>,
+        events: impl ExactSizeIterator<Item = &'a [u8]>,
+        completion: Option<Completion>,
+    ) -> FfiResult<()> {
+        self.acks.take_failure()?;
+
+        let mut answers = Vec::with_capacity(events.len());
+        let mut event_writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        self.acks.lock().outstanding += events.len() as u64;
+        for event in events {
+            // The crate's write only waits for room in its 16 MiB queue; the answer
+            // comes later through the receiver. Polling it here needs no runtime.
+            let answer = match routing_key {
+                Some(key) => futures::executor::block_on(
+                    event_writer.write_event_by_routing_key(key.to_string(), event.to_vec()),
+                ),
+                None => futures::executor::block_on(event_writer.write_event(event.to_vec())),
+            };
+            answers.push(answer);
+        }
+        drop(event_writer);
+
+        self.queue(Pending::Events {
+            answers,
+            completion,
+        })
+    }
+
+    fn queue(&self, item: Pending) -> FfiResult<()> {
+        if let Err(lost) = self.pending.send(item) {
+            // The acknowledgement task is gone only if the runtime stopped. Dropping
+            // the item fires its completion with Cancelled.
+            if let Pending::Events { answers, .. } = &lost.0 {
+                let stopped = PravegaError::new(PravegaStatus::Cancelled, "runtime stopped");
+                self.acks.record(answers.len() as u64, Some(&stopped));
+            }
+            return Err(PravegaError::new(
+                PravegaStatus::Closed,
+                "the writer's runtime has stopped",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Checks one event's size: not empty, and at most `PRAVEGA_MAX_EVENT_SIZE`.
+pub(crate) fn check_event_size(index: Option<usize>, len: usize) -> FfiResult<()> {
+    let which = index.map_or("event".to_string(), |index| format!("event {index}"));
+    if len == 0 {
+        // The crate's reader stops at an empty event and never reads past it, so a
+        // stream holding one would be stuck for every reader of this client.
+        return Err(PravegaError::invalid_argument(format!(
+            "{which} is empty; empty events are not supported"
+        )));
+    }
+    if len > PRAVEGA_MAX_EVENT_SIZE {
+        return Err(PravegaError::invalid_argument(format!(
+            "{which} of {len} bytes is larger than the {PRAVEGA_MAX_EVENT_SIZE}-byte limit"
+        )));
+    }
+    Ok(())
+}
+
 /// Queues one event for writing and returns without waiting for the server.
 ///
 /// - `routing_key` may be NULL for a random key; otherwise it must be UTF-8. Events with
 ///   the same key keep their order.
-/// - `data`/`len` is the payload, any bytes (it is `char *` so that hosts can pass
-///   their byte strings without a cast), copied before the call returns. `len` may be 0; it may
-///   be at most `PRAVEGA_MAX_EVENT_SIZE`.
+/// - `data`/`len` is the payload, any bytes (it is `char *` so that hosts can pass their
+///   byte strings without a cast), copied before the call returns. It must not be empty
+///   and may be at most `PRAVEGA_MAX_EVENT_SIZE` bytes.
 /// - `callback` may be NULL. When given, it fires once the server has acknowledged the
 ///   event (`result` is NULL) or the write failed.
 ///
@@ -199,43 +299,77 @@ pub extern "C" fn pravega_writer_write(
         let writer = args::handle("writer", writer)?;
         let routing_key = args::optional_str("routing_key", routing_key)?;
         let payload = args::bytes("data", data.cast(), len)?;
-        if payload.len() > PRAVEGA_MAX_EVENT_SIZE {
-            return Err(PravegaError::invalid_argument(format!(
-                "event of {} bytes is larger than the {PRAVEGA_MAX_EVENT_SIZE}-byte limit",
-                payload.len()
-            )));
-        }
-        writer.acks.take_failure()?;
+        check_event_size(None, len)?;
         let completion = callback
             .is_some()
             .then(|| Completion::new(callback, user_data, tag));
 
-        let mut event_writer = writer.writer.lock().unwrap_or_else(|p| p.into_inner());
-        // The crate's write only waits for room in its 16 MiB queue; the answer comes
-        // later through `answer`. Polling it here needs no runtime.
-        let answer = match routing_key {
-            Some(key) => futures::executor::block_on(
-                event_writer.write_event_by_routing_key(key.to_string(), payload.to_vec()),
-            ),
-            None => futures::executor::block_on(event_writer.write_event(payload.to_vec())),
-        };
-        writer.acks.lock().outstanding += 1;
-        drop(event_writer);
+        writer.write(routing_key, std::iter::once(payload), completion)
+    })
+}
 
-        if let Err(lost) = writer.pending.send(PendingAck { answer, completion }) {
-            // The delivery task is gone only if the runtime stopped; the completion
-            // inside reports Cancelled when dropped here.
-            drop(lost);
-            writer.acks.record(&Err(PravegaError::new(
-                PravegaStatus::Cancelled,
-                "runtime stopped",
-            )));
-            return Err(PravegaError::new(
-                PravegaStatus::Closed,
-                "the writer's runtime has stopped",
-            ));
+/// Queues `count` events, all with `routing_key`, in one call; see `pravega_writer_write`.
+///
+/// The payloads lie back to back in `data` (`data_len` bytes in all); `lengths[i]` is
+/// the size of event `i`. The lengths must add up to `data_len`. `callback`, if given,
+/// fires once, when every event of the batch is acknowledged, or with the first failure.
+#[no_mangle]
+pub extern "C" fn pravega_writer_write_batch(
+    writer: *const PravegaWriter,
+    routing_key: *const c_char,
+    data: *const c_char,
+    data_len: usize,
+    lengths: *const usize,
+    count: usize,
+    callback: PravegaCallback,
+    user_data: *mut c_void,
+    tag: u64,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        let writer = args::handle("writer", writer)?;
+        let routing_key = args::optional_str("routing_key", routing_key)?;
+        let payloads = args::bytes("data", data.cast(), data_len)?;
+        let lengths = args::items("lengths", lengths, count)?;
+        let mut total: usize = 0;
+        for (index, &len) in lengths.iter().enumerate() {
+            check_event_size(Some(index), len)?;
+            total = total.saturating_add(len);
         }
-        Ok(())
+        if total != data_len {
+            return Err(PravegaError::invalid_argument(format!(
+                "the lengths add up to {total} bytes but data_len is {data_len}"
+            )));
+        }
+        let completion = callback
+            .is_some()
+            .then(|| Completion::new(callback, user_data, tag));
+
+        let mut rest = payloads;
+        let events = lengths.iter().map(|&len| {
+            let (event, tail) = rest.split_at(len);
+            rest = tail;
+            event
+        });
+        writer.write(routing_key, events, completion)
+    })
+}
+
+/// Asks for a flush without blocking: `callback` (required) fires once every event
+/// queued before this call has been answered, with the first failure nobody was told
+/// about yet, or with success. `result` is NULL.
+#[no_mangle]
+pub extern "C" fn pravega_writer_flush_async(
+    writer: *const PravegaWriter,
+    callback: PravegaCallback,
+    user_data: *mut c_void,
+    tag: u64,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        let writer = args::handle("writer", writer)?;
+        let completion = Completion::required(callback, user_data, tag)?;
+        writer.queue(Pending::Flush(completion))
     })
 }
 

@@ -1,0 +1,150 @@
+"""Transactions: groups of events that become visible together, or not at all."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Optional
+
+from ._completion import bridge_for, current_loop
+from ._ffi import encode_optional, ffi, lib
+from ._handle import NativeHandle
+from .exceptions import InvalidArgumentError, TxnFailedException
+from .stream_writer import BytesLike, event_buffer
+
+_TXN_ID_BITS = 64
+
+
+def _split_id(txn_id: Any) -> Any:
+    if isinstance(txn_id, bool) or not isinstance(txn_id, int):
+        raise InvalidArgumentError(f"txn_id must be int, not {type(txn_id).__name__}")
+    if not 0 <= txn_id < 1 << (2 * _TXN_ID_BITS):
+        raise InvalidArgumentError(f"txn_id {txn_id} is not a 128-bit transaction id")
+    native = ffi.new("PravegaTxnId *")
+    native.high = txn_id >> _TXN_ID_BITS
+    native.low = txn_id & ((1 << _TXN_ID_BITS) - 1)
+    return native[0]
+
+
+class StreamTransaction(NativeHandle):
+    """One transaction. Its events stay invisible to readers until :meth:`commit`,
+    and then appear together; after :meth:`abort` they never appear.
+
+    Once committed or aborted, every write, commit or abort raises
+    :class:`TxnFailedException` with ``args == (txn_id,)``.
+    """
+
+    def __init__(self, ptr: Any) -> None:
+        super().__init__(ptr, lib.pravega_txn_free)
+        native_id = lib.pravega_txn_id(ptr)
+        self._txn_id = (native_id.high << _TXN_ID_BITS) | native_id.low
+
+    def get_txn_id(self) -> int:
+        """The transaction's 128-bit id, to reopen it with ``get_txn``."""
+        return self._txn_id
+
+    def is_open(self) -> bool:
+        """Whether the server still takes writes for it. Blocks on the controller."""
+        status = ffi.new("int32_t *")
+        self._call(lib.pravega_txn_status, status)
+        return status[0] == lib.PRAVEGA_TXN_STATUS_OPEN
+
+    def write_event(self, event: str, routing_key: Optional[str] = None) -> None:
+        """Writes ``event`` as UTF-8 into the transaction."""
+        if not isinstance(event, str):
+            raise InvalidArgumentError(f"event must be str, not {type(event).__name__}")
+        self.write_event_bytes(event.encode("utf-8"), routing_key)
+
+    def write_event_bytes(
+        self, event: BytesLike, routing_key: Optional[str] = None
+    ) -> None:
+        """Writes raw bytes into the transaction. Returns once they are queued; a
+        failure is raised by a later write or by the commit."""
+        key = encode_optional("routing_key", routing_key)
+        data = event_buffer(event)
+        self._call(lib.pravega_txn_write, key, data, len(data))
+
+    def commit(self) -> None:
+        """Waits for the transaction's events, then commits it. Blocks."""
+        self._call(lib.pravega_txn_commit, lib.PRAVEGA_NO_TIMESTAMP)
+
+    def commit_timestamp(self, timestamp: int) -> None:
+        """Commits, recording ``timestamp`` as the events' time. Blocks."""
+        if isinstance(timestamp, bool) or not isinstance(timestamp, int):
+            raise InvalidArgumentError("timestamp must be int")
+        if not 0 <= timestamp < lib.PRAVEGA_NO_TIMESTAMP:
+            raise InvalidArgumentError(f"timestamp {timestamp} is out of range")
+        self._call(lib.pravega_txn_commit, timestamp)
+
+    def abort(self) -> None:
+        """Aborts the transaction. Blocks."""
+        self._call(lib.pravega_txn_abort)
+
+    def commit_async(self) -> "asyncio.Future[None]":
+        """Commits without blocking; the future resolves once it is committed."""
+        return self._start(lib.pravega_txn_commit_async, lib.PRAVEGA_NO_TIMESTAMP)
+
+    def abort_async(self) -> "asyncio.Future[None]":
+        """Aborts without blocking; the future resolves once it is aborted."""
+        return self._start(lib.pravega_txn_abort_async)
+
+    def _call(self, function: Any, *args: Any) -> None:
+        try:
+            self._invoke(function, *args)
+        except TxnFailedException:
+            raise TxnFailedException(self._txn_id) from None
+
+    def _start(self, function: Any, *args: Any) -> "asyncio.Future[None]":
+        bridge = bridge_for(current_loop())
+        txn_id = self._txn_id
+
+        def launch(callback: Any, user_data: Any, tag: int) -> None:
+            self._call(function, *args, callback, user_data, tag)
+
+        def translate(failure: BaseException) -> BaseException:
+            if isinstance(failure, TxnFailedException):
+                return TxnFailedException(txn_id)
+            return failure
+
+        return bridge.start(launch, _no_result, translate_error=translate)
+
+    def to_str(self) -> str:
+        return f"StreamTransaction(txn_id={self._txn_id})"
+
+    def __repr__(self) -> str:
+        return self.to_str()
+
+
+class StreamTxnWriter(NativeHandle):
+    """Begins transactions on one stream, and reopens them by id."""
+
+    def __init__(self, ptr: Any, stream: str, writer_id: int) -> None:
+        super().__init__(ptr, lib.pravega_txn_writer_free)
+        self._stream = stream
+        self._writer_id = writer_id
+
+    def begin_txn(self) -> StreamTransaction:
+        """Begins a new transaction. Blocks on the controller."""
+        box = ffi.new("PravegaTransaction **")
+        self._invoke(lib.pravega_txn_writer_begin, box)
+        return StreamTransaction(box[0])
+
+    def get_txn(self, txn_id: int) -> StreamTransaction:
+        """Reopens transaction ``txn_id``, to commit or abort it or ask its state.
+
+        The Rust client cannot write to a transaction it did not begin, so writes to
+        the result raise :class:`UnsupportedError`.
+        """
+        native_id = _split_id(txn_id)
+        box = ffi.new("PravegaTransaction **")
+        self._invoke(lib.pravega_txn_writer_get_txn, native_id, box)
+        return StreamTransaction(box[0])
+
+    def to_str(self) -> str:
+        return f"StreamTxnWriter(stream={self._stream!r}, writer_id={self._writer_id})"
+
+    def __repr__(self) -> str:
+        return self.to_str()
+
+
+def _no_result(_result: Any) -> None:
+    return None

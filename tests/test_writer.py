@@ -1,0 +1,207 @@
+"""StreamWriter: blocking, pipelined, batched and asyncio writes, read back for real."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import defaultdict
+
+import pytest
+
+import pravega_client
+from conftest import new_reader, read_events, unique_name
+
+
+def by_key(events: list) -> dict:
+    """Payloads grouped by the key prefix before ':', in the order they were read."""
+    grouped: dict = defaultdict(list)
+    for event in events:
+        payload = event.data()
+        grouped[payload.split(b":")[0]].append(payload)
+    return grouped
+
+
+def test_100k_events_in_flight_read_back_exactly_in_key_order(
+    manager: pravega_client.StreamManager, scope: str
+) -> None:
+    stream = unique_name("stream")
+    manager.create_stream(scope, stream, 3)
+    writer = manager.create_writer(scope, stream, max_inflight_events=1000)
+    keys = [f"key{k}" for k in range(10)]
+    expected = {key.encode(): [] for key in keys}
+    for i in range(10_000):
+        for key in keys:
+            payload = f"{key}:{i:06d}:".encode() + b"x" * 80
+            expected[key.encode()].append(payload)
+            writer.write_event_bytes(payload, routing_key=key)
+    writer.flush()
+
+    events = read_events(new_reader(manager, scope, stream), 100_000)
+
+    assert len(events) == 100_000
+    assert by_key(events) == expected
+
+
+def test_10k_async_writes_all_complete(
+    manager: pravega_client.StreamManager, scope: str, stream: str
+) -> None:
+    writer = manager.create_writer(scope, stream)
+
+    async def write_all() -> list:
+        futures = [writer.write_event_async(f"e:{i}") for i in range(10_000)]
+        return await asyncio.gather(*futures)
+
+    assert asyncio.run(write_all()) == [None] * 10_000
+    events = read_events(new_reader(manager, scope, stream), 10_000)
+    assert [e.data() for e in events] == [f"e:{i}".encode() for i in range(10_000)]
+
+
+def test_async_writes_accept_str_bytes_bytearray_and_memoryview(
+    manager: pravega_client.StreamManager, scope: str, stream: str
+) -> None:
+    writer = manager.create_writer(scope, stream)
+    payloads = ["text", b"bytes", bytearray(b"bytearray"), memoryview(b"memoryview")]
+
+    async def write_all() -> None:
+        await asyncio.gather(*(writer.write_event_async(p, "k") for p in payloads))
+
+    asyncio.run(write_all())
+    events = read_events(new_reader(manager, scope, stream), 4)
+    assert [e.data() for e in events] == [
+        b"text",
+        b"bytes",
+        b"bytearray",
+        b"memoryview",
+    ]
+
+
+def test_batch_write_keeps_order(
+    manager: pravega_client.StreamManager, scope: str, stream: str
+) -> None:
+    writer = manager.create_writer(scope, stream)
+
+    writer.write_events([f"b:{i}" for i in range(500)], routing_key="batch")
+
+    events = read_events(new_reader(manager, scope, stream), 500)
+    assert [e.data() for e in events] == [f"b:{i}".encode() for i in range(500)]
+
+
+def test_flush_async_waits_for_earlier_writes(
+    manager: pravega_client.StreamManager, scope: str, stream: str
+) -> None:
+    writer = manager.create_writer(scope, stream, max_inflight_events=10_000)
+
+    async def write_then_flush() -> None:
+        for i in range(2000):
+            writer.write_event(f"f:{i}")
+        await writer.flush_async()
+
+    asyncio.run(write_then_flush())
+    assert len(read_events(new_reader(manager, scope, stream), 2000)) == 2000
+
+
+def test_blocking_write_with_no_in_flight_limit_is_acknowledged_on_return(
+    manager: pravega_client.StreamManager, scope: str, stream: str
+) -> None:
+    writer = manager.create_writer(scope, stream)  # max_inflight_events=0
+
+    writer.write_event("acked")
+
+    from pravega_client._ffi import lib
+
+    assert lib.pravega_writer_outstanding(writer._ptr) == 0
+
+
+def test_flush_releases_the_gil(
+    manager: pravega_client.StreamManager, scope: str, stream: str
+) -> None:
+    writer = manager.create_writer(scope, stream, max_inflight_events=1_000_000)
+    ticks: list = []
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.is_set():
+            ticks.append(time.monotonic())
+
+    payload = b"g" * 4096
+    for _ in range(8_000):  # 32 MB, so that the flush below has work to wait for
+        writer.write_event_bytes(payload)
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    try:
+        started = time.monotonic()
+        writer.flush()
+        finished = time.monotonic()
+    finally:
+        stop.set()
+        ticker.join()
+
+    during = [t for t in ticks if started < t < finished]
+    assert during, f"no other thread ran during a {finished - started:.3f} s flush"
+
+
+@pytest.mark.parametrize(
+    "event, key, message",
+    [
+        (123, None, "event must be str"),
+        ("ok", 5, "routing_key must be str"),
+        ("", None, "empty"),
+    ],
+)
+def test_bad_write_raises_and_leaves_the_writer_usable(
+    manager: pravega_client.StreamManager, scope: str, stream: str, event, key, message
+) -> None:
+    writer = manager.create_writer(scope, stream)
+
+    with pytest.raises(pravega_client.InvalidArgumentError, match=message):
+        writer.write_event(event, routing_key=key)
+    writer.write_event("still usable")
+    writer.flush()
+
+
+def test_bad_bytes_write_raises_and_leaves_the_writer_usable(
+    manager: pravega_client.StreamManager, scope: str, stream: str
+) -> None:
+    writer = manager.create_writer(scope, stream)
+
+    with pytest.raises(pravega_client.InvalidArgumentError, match="bytes-like"):
+        writer.write_event_bytes("text is not bytes")
+    with pytest.raises(pravega_client.InvalidArgumentError, match="8388608-byte limit"):
+        writer.write_event_bytes(b"x" * (8 * 1024 * 1024 + 1))
+    with pytest.raises(pravega_client.InvalidArgumentError, match="empty"):
+        writer.write_events([b"fine", b""])
+    writer.write_event_bytes(b"x" * (8 * 1024 * 1024))  # exactly the limit is fine
+    writer.flush()
+
+
+def test_write_after_close_raises_and_second_close_is_harmless(
+    manager: pravega_client.StreamManager, scope: str, stream: str
+) -> None:
+    writer = manager.create_writer(scope, stream)
+    writer.write_event("before close")
+    writer.close()
+    writer.close()
+
+    with pytest.raises(pravega_client.ClosedError):
+        writer.write_event("after close")
+    with pytest.raises(pravega_client.ClosedError):
+        asyncio.run(_write_async(writer))
+
+
+async def _write_async(writer: pravega_client.StreamWriter) -> None:
+    await writer.write_event_async("after close")
+
+
+def test_failure_after_the_call_returned_is_raised_by_flush(
+    manager: pravega_client.StreamManager, scope: str, stream: str
+) -> None:
+    writer = manager.create_writer(scope, stream, max_inflight_events=100)
+    writer.write_event("accepted")
+    writer.flush()
+    manager.seal_stream(scope, stream)
+
+    with pytest.raises(pravega_client.PravegaError):
+        for _ in range(20):  # the writer notices the seal on a later append
+            writer.write_event("after seal")
+        writer.flush()
