@@ -168,12 +168,23 @@ typedef struct PravegaReader PravegaReader;
 // `pravega_reader_group_free`; that does not delete the group on the server.
 typedef struct PravegaReaderGroup PravegaReaderGroup;
 
+// The streams of a reader group and where each starts. Build it, pass it to
+// `pravega_reader_group_new`, then free it with `pravega_reader_group_config_free`.
+//
+// Not thread-safe; it is copied by `pravega_reader_group_new`.
+typedef struct PravegaReaderGroupConfig PravegaReaderGroupConfig;
+
 // Events of one segment, handed out by `pravega_reader_acquire_segment`.
 //
 // Not thread-safe: use it from one thread at a time. Give it back with
 // `pravega_reader_release_segment`, or free it with `pravega_slice_free`, which returns
 // it to its reader at the position reached.
 typedef struct PravegaSlice PravegaSlice;
+
+// The position of a reader group in one stream: an offset for each segment.
+//
+// Immutable and thread-safe. Free it, once, with `pravega_stream_cut_free`.
+typedef struct PravegaStreamCut PravegaStreamCut;
 
 // An immutable list of NUL-terminated UTF-8 strings.
 //
@@ -332,6 +343,46 @@ const char *pravega_error_message(const PravegaError *error);
 // Frees an error. NULL is ignored. Freeing the same error twice is undefined behaviour.
 void pravega_error_free(PravegaError *error);
 
+// Makes an empty reader group configuration.
+PravegaStatus pravega_reader_group_config_new(PravegaReaderGroupConfig **out, PravegaError **error);
+
+// Adds `scope/stream`, read from its head, or from its tail when `from_tail` is true.
+PravegaStatus pravega_reader_group_config_add_stream(PravegaReaderGroupConfig *config,
+                                                     const char *scope,
+                                                     const char *stream,
+                                                     bool from_tail,
+                                                     PravegaError **error);
+
+// Adds `scope/stream`, read from a stream cut: `count` pairs of segment number
+// (`segments[i]`) and byte offset (`offsets[i]`), as `pravega_stream_cut_get` gives.
+PravegaStatus pravega_reader_group_config_add_stream_at(PravegaReaderGroupConfig *config,
+                                                        const char *scope,
+                                                        const char *stream,
+                                                        const int64_t *segments,
+                                                        const int64_t *offsets,
+                                                        size_t count,
+                                                        PravegaError **error);
+
+// Frees a configuration. NULL is ignored; freeing twice is undefined behaviour.
+void pravega_reader_group_config_free(PravegaReaderGroupConfig *config);
+
+// The stream the cut belongs to, as "scope/stream". Valid until the cut is freed.
+// "" when `cut` is NULL.
+const char *pravega_stream_cut_stream(const PravegaStreamCut *cut);
+
+// The number of segments in the cut; 0 when `cut` is NULL.
+size_t pravega_stream_cut_len(const PravegaStreamCut *cut);
+
+// Stores the `index`th segment number and offset of the cut, in segment order.
+// Returns false, storing nothing, when `cut` is NULL or `index` is out of range.
+bool pravega_stream_cut_get(const PravegaStreamCut *cut,
+                            size_t index,
+                            int64_t *segment,
+                            int64_t *offset);
+
+// Frees a stream cut. NULL is ignored; freeing twice is undefined behaviour.
+void pravega_stream_cut_free(PravegaStreamCut *cut);
+
 // Connects a manager to the controller at `controller_uri` (`tcp://host:port` or
 // `tls://host:port`).
 //
@@ -372,17 +423,27 @@ PravegaStatus pravega_manager_list_scopes(const PravegaManager *manager,
                                           PravegaStringList **out,
                                           PravegaError **error);
 
-// Creates the reader group `name` in `scope` over `scope/stream`, or opens it when it
-// already exists. New groups start at the head of the stream, or at its tail when
-// `read_from_tail` is true. Blocks, up to the controller timeout. The caller frees
-// `*out` with `pravega_reader_group_free`.
+// The segment the slice reads, as "scope/stream/number.#epoch.N". Valid until the slice
+// is released or freed; "" when `slice` is NULL.
+const char *pravega_slice_segment(const PravegaSlice *slice);
+
+// Creates the reader group `name` in `scope` over the streams of `config`, or opens
+// it when it already exists (then `config` is ignored). `config` is copied, not kept.
+// Blocks, up to the controller timeout. The caller frees `*out` with
+// `pravega_reader_group_free`.
 PravegaStatus pravega_reader_group_new(const PravegaManager *manager,
                                        const char *scope,
                                        const char *name,
-                                       const char *stream,
-                                       bool read_from_tail,
+                                       const PravegaReaderGroupConfig *config,
                                        PravegaReaderGroup **out,
                                        PravegaError **error);
+
+// The group's current position in its first stream. Blocks. The caller frees `*out`
+// with `pravega_stream_cut_free`. Fails with `PRAVEGA_STATUS_NOT_FOUND` when the group
+// has no positions yet.
+PravegaStatus pravega_reader_group_get_stream_cut(const PravegaReaderGroup *group,
+                                                  PravegaStreamCut **out,
+                                                  PravegaError **error);
 
 // Frees a reader group handle. NULL is ignored; freeing twice is undefined behaviour.
 void pravega_reader_group_free(PravegaReaderGroup *group);
@@ -411,15 +472,16 @@ PravegaStatus pravega_reader_release_segment(const PravegaReader *reader,
                                              PravegaSlice *slice,
                                              PravegaError **error);
 
-// Takes the reader offline, so that its segments go to the other readers of the group.
-// Calling it again does nothing. Blocks.
+// Takes the reader offline, so that its segments go to the other readers of the group,
+// and waits until the group shows it gone. Unreleased slices are delivered again to
+// other readers. Later calls on the reader fail with `PRAVEGA_STATUS_CLOSED`; calling
+// this again does nothing. Blocks, up to the controller timeout.
 PravegaStatus pravega_reader_offline(const PravegaReader *reader, PravegaError **error);
 
 // Frees a reader. NULL is ignored; freeing twice is undefined behaviour.
 //
-// Does not block: the reader goes offline in the background, within the controller
-// timeout, and the runtime stays up until then. Call `pravega_reader_offline` first to
-// wait for that and see its errors.
+// Does not block: the reader goes offline in the background, and the runtime stays up
+// until then. Call `pravega_reader_offline` first to wait for that.
 void pravega_reader_free(PravegaReader *reader);
 
 // Moves to the next event of `slice`.
@@ -434,12 +496,19 @@ PravegaStatus pravega_slice_next(PravegaSlice *slice,
                                  bool *found,
                                  PravegaError **error);
 
-// Frees a slice, returning it to its reader at the position reached. NULL is ignored.
+// Frees a slice, releasing it to its reader at the position reached, in the background:
+// its unread events are delivered again. NULL is ignored. Does not block.
 void pravega_slice_free(PravegaSlice *slice);
 
 // Deletes the reader group `name` of `scope` on the server. Blocks.
 PravegaStatus pravega_manager_delete_reader_group(const PravegaManager *manager,
                                                   const char *scope,
+                                                  const char *name,
+                                                  PravegaError **error);
+
+// Takes the reader `name` of the group offline, handing its segments to the others; for
+// a reader whose process died. A reader already offline is left as it is. Blocks.
+PravegaStatus pravega_reader_group_reader_offline(const PravegaReaderGroup *group,
                                                   const char *name,
                                                   PravegaError **error);
 

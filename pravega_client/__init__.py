@@ -24,7 +24,14 @@ from .exceptions import (
 )
 from .policies import RetryPolicy, StreamRetentionPolicy, StreamScalingPolicy
 from .stream_manager import StreamManager
-from .stream_reader import Event, Slice, StreamReader, StreamReaderGroup
+from .stream_reader import (
+    Event,
+    Slice,
+    StreamCuts,
+    StreamReader,
+    StreamReaderGroup,
+    StreamReaderGroupConfig,
+)
 from .stream_writer import StreamWriter
 from .transaction import StreamTransaction, StreamTxnWriter
 
@@ -41,6 +48,8 @@ __all__ = [
     "StreamTransaction",
     "StreamReader",
     "StreamReaderGroup",
+    "StreamReaderGroupConfig",
+    "StreamCuts",
     "Slice",
     "Event",
     "PravegaError",

@@ -9,7 +9,12 @@ from ._ffi import encode_name, ffi, invoke, lib, string_list
 from ._handle import NativeHandle
 from .exceptions import InvalidArgumentError
 from .policies import RetryPolicy, StreamRetentionPolicy, StreamScalingPolicy
-from .stream_reader import StreamReaderGroup
+from .stream_reader import (
+    StreamCuts,
+    StreamReaderGroup,
+    StreamReaderGroupConfig,
+    native_group_config,
+)
 from .stream_writer import StreamWriter
 from .transaction import StreamTxnWriter
 
@@ -251,30 +256,48 @@ class StreamManager(NativeHandle):
         scope_name: str,
         stream_name: str,
         read_from_tail: bool = False,
-        stream_cut: Optional[Any] = None,
+        stream_cut: Optional[StreamCuts] = None,
     ) -> StreamReaderGroup:
         """Creates, or opens, a reader group over one stream.
 
-        A new group starts at the head of the stream, or at its tail when
-        ``read_from_tail`` is true.
+        A new group starts at ``stream_cut`` when one is given, else at the tail of
+        the stream when ``read_from_tail`` is true, else at its head.
         """
-        if stream_cut is not None:
-            # FIXME: starting a group at a stream cut is not wired to the native layer
-            # yet (issue 5); until then it raises rather than silently ignoring the cut.
-            raise NotImplementedError("stream_cut is not supported yet")
-        scope = encode_name("scope_name", scope_name)
-        group = encode_name("reader_group_name", reader_group_name)
-        stream = encode_name("stream_name", stream_name)
-        box = ffi.new("PravegaReaderGroup **")
-        self._invoke(
-            lib.pravega_reader_group_new,
-            scope,
-            group,
-            stream,
-            bool(read_from_tail),
-            box,
+        if stream_cut is not None and not isinstance(stream_cut, StreamCuts):
+            raise InvalidArgumentError(
+                f"stream_cut must be StreamCuts, not {type(stream_cut).__name__}"
+            )
+        config = native_group_config(
+            scope_name, [stream_name], read_from_tail, stream_cut
         )
-        return StreamReaderGroup(box[0], reader_group_name, scope_name)
+        return self._new_group(reader_group_name, scope_name, config)
+
+    def create_reader_group_with_config(
+        self,
+        reader_group_name: str,
+        scope_name: str,
+        rg_config: StreamReaderGroupConfig,
+    ) -> StreamReaderGroup:
+        """Creates, or opens, a reader group over the streams of ``rg_config``."""
+        if not isinstance(rg_config, StreamReaderGroupConfig):
+            kind = type(rg_config).__name__
+            raise InvalidArgumentError(
+                f"rg_config must be StreamReaderGroupConfig, not {kind}"
+            )
+        config = native_group_config(
+            rg_config.scope_name, rg_config.stream_names, rg_config.read_from_tail
+        )
+        return self._new_group(reader_group_name, scope_name, config)
+
+    def _new_group(self, name: str, scope_name: str, config: Any) -> StreamReaderGroup:
+        try:
+            scope = encode_name("scope_name", scope_name)
+            group = encode_name("reader_group_name", name)
+            box = ffi.new("PravegaReaderGroup **")
+            self._invoke(lib.pravega_reader_group_new, scope, group, config, box)
+        finally:
+            lib.pravega_reader_group_config_free(config)
+        return StreamReaderGroup(box[0], name, scope_name)
 
     def delete_reader_group(self, reader_group_name: str, scope_name: str) -> None:
         """Deletes a reader group on the server."""

@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Iterator
+from typing import Any, AsyncIterator, Dict, Iterator, Optional, Sequence
 
 from ._completion import bridge_for, current_loop
-from ._ffi import encode_name, ffi, lib
+from ._ffi import encode_name, ffi, invoke, lib
 from ._handle import NativeHandle
+from .exceptions import InvalidArgumentError
 
 
 class Event:
-    """One event read from a stream: its payload and its offset in its segment."""
+    """One event read from a stream: its payload, its offset in its segment, and
+    where it came from."""
 
-    __slots__ = ("_data", "_offset")
+    __slots__ = ("_data", "_offset", "_segment")
 
-    def __init__(self, data: bytes, offset: int) -> None:
+    def __init__(self, data: bytes, offset: int, segment: str = "") -> None:
         self._data = data
         self._offset = offset
+        self._segment = segment
+
+    def stream(self) -> str:
+        """The event's stream, as "scope/stream"."""
+        return self._segment.rsplit("/", 1)[0]
+
+    def segment(self) -> str:
+        """The event's segment, as "scope/stream/number.#epoch.N"."""
+        return self._segment
 
     def data(self) -> bytes:
         """The payload, exactly as written."""
@@ -48,6 +59,10 @@ class Slice(NativeHandle):
         self._len = ffi.new("size_t *")
         self._offset = ffi.new("int64_t *")
         self._found = ffi.new("bool *")
+        self._segment = (
+            ffi.string(lib.pravega_slice_segment(ptr)).decode() if ptr else ""
+        )
+        self.reader: Optional["StreamReader"] = None
 
     def __iter__(self) -> Iterator[Event]:
         return self
@@ -60,7 +75,8 @@ class Slice(NativeHandle):
         )
         if not self._found[0]:
             raise StopIteration
-        return Event(ffi.buffer(self._data[0], self._len[0])[:], self._offset[0])
+        payload = ffi.buffer(self._data[0], self._len[0])[:]
+        return Event(payload, self._offset[0], self._segment)
 
     def to_str(self) -> str:
         return f"Slice(empty={self._ptr is None or self._ptr == ffi.NULL})"
@@ -91,10 +107,66 @@ class StreamReader(NativeHandle):
         def launch(callback: Any, user_data: Any, tag: int) -> None:
             self._invoke(lib.pravega_reader_acquire_segment, callback, user_data, tag)
 
-        return bridge.start(launch, Slice, lib.pravega_slice_free)
+        def to_slice(ptr: Any) -> Slice:
+            segment_slice = Slice(ptr)
+            segment_slice.reader = self
+            return segment_slice
+
+        return bridge.start(launch, to_slice, lib.pravega_slice_free)
+
+    async def read(
+        self, max_events: int = 1000, timeout: Optional[float] = None
+    ) -> list:
+        """Up to ``max_events`` events, waiting at most ``timeout`` seconds for the
+        first ones (None: until some arrive). Slices are acquired and released here."""
+        if isinstance(max_events, bool) or not isinstance(max_events, int):
+            raise InvalidArgumentError("max_events must be int")
+        if max_events < 1:
+            raise InvalidArgumentError(
+                f"max_events must be at least 1, not {max_events}"
+            )
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        events: list = []
+        while not events:
+            segment_slice = await self.get_segment_slice_async()
+            for event in segment_slice:
+                events.append(event)
+                if len(events) == max_events:
+                    break
+            # Unread events of a partly read slice are delivered again later.
+            self.release_segment(segment_slice)
+            if deadline is not None and loop.time() >= deadline:
+                break
+        return events
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self._events()
+
+    async def _events(self) -> AsyncIterator[Event]:
+        while True:
+            segment_slice = await self.get_segment_slice_async()
+            try:
+                for event in segment_slice:
+                    yield event
+            finally:
+                # Runs also when the consumer stops early: the rest comes again.
+                self.release_segment(segment_slice)
+
+    async def __aenter__(self) -> "StreamReader":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()
 
     def release_segment(self, slice: Slice) -> None:
         """Gives a slice back; the events it did not yield are delivered again later."""
+        if not isinstance(slice, Slice):
+            raise InvalidArgumentError(
+                f"slice must be a Slice, not {type(slice).__name__}"
+            )
+        if slice.reader is not None and slice.reader is not self:
+            raise InvalidArgumentError("the slice belongs to another reader")
         ptr = slice._take()
         if ptr is None or ptr == ffi.NULL:
             return
@@ -123,6 +195,97 @@ class StreamReader(NativeHandle):
         return self.to_str()
 
 
+class StreamCuts:
+    """A reader group's position in a stream: a byte offset for each segment."""
+
+    def __init__(self, stream: str, positions: Dict[int, int]) -> None:
+        self._stream = stream
+        self._positions = dict(positions)
+
+    def get_segment_offset_map(self) -> Dict[int, int]:
+        """Segment number to byte offset."""
+        return dict(self._positions)
+
+    def stream(self) -> str:
+        """The stream, as "scope/stream"."""
+        return self._stream
+
+    def to_str(self) -> str:
+        return f"StreamCuts(stream={self._stream!r}, positions={self._positions})"
+
+    def __repr__(self) -> str:
+        return self.to_str()
+
+
+class StreamReaderGroupConfig:
+    """The streams of a reader group, all read from their head, or from their tail
+    when ``read_from_tail`` is true."""
+
+    def __init__(
+        self, read_from_tail: bool, scope_name: str, *stream_names: str
+    ) -> None:
+        if not stream_names:
+            raise InvalidArgumentError(
+                "a reader group config needs at least one stream"
+            )
+        encode_name("scope_name", scope_name)
+        for index, name in enumerate(stream_names):
+            encode_name(f"stream_names[{index}]", name)
+        self.read_from_tail = bool(read_from_tail)
+        self.scope_name = scope_name
+        self.stream_names = tuple(stream_names)
+
+    def to_str(self) -> str:
+        return (
+            f"StreamReaderGroupConfig(read_from_tail={self.read_from_tail}, "
+            f"scope={self.scope_name!r}, streams={list(self.stream_names)})"
+        )
+
+    def __repr__(self) -> str:
+        return self.to_str()
+
+
+def native_group_config(
+    scope_name: str,
+    stream_names: Sequence[str],
+    read_from_tail: bool,
+    stream_cut: Optional[StreamCuts] = None,
+) -> Any:
+    """A native reader group config; the caller frees it."""
+    box = ffi.new("PravegaReaderGroupConfig **")
+    invoke(lib.pravega_reader_group_config_new, box)
+    config = box[0]
+    try:
+        scope = encode_name("scope_name", scope_name)
+        for index, name in enumerate(stream_names):
+            stream = encode_name(f"stream_names[{index}]", name)
+            if stream_cut is not None and index == 0:
+                positions = stream_cut.get_segment_offset_map()
+                segments = ffi.new("int64_t[]", list(positions))
+                offsets = ffi.new("int64_t[]", list(positions.values()))
+                invoke(
+                    lib.pravega_reader_group_config_add_stream_at,
+                    config,
+                    scope,
+                    stream,
+                    segments,
+                    offsets,
+                    len(positions),
+                )
+            else:
+                invoke(
+                    lib.pravega_reader_group_config_add_stream,
+                    config,
+                    scope,
+                    stream,
+                    bool(read_from_tail),
+                )
+    except BaseException:
+        lib.pravega_reader_group_config_free(config)
+        raise
+    return config
+
+
 class StreamReaderGroup(NativeHandle):
     """A named group of readers that share a stream's segments between them."""
 
@@ -137,6 +300,28 @@ class StreamReaderGroup(NativeHandle):
         box = ffi.new("PravegaReader **")
         self._invoke(lib.pravega_reader_group_create_reader, name, box)
         return StreamReader(box[0], reader_name, self._name)
+
+    def reader_offline(self, reader_name: str) -> None:
+        """Takes a reader of this group offline, e.g. one whose process died; its
+        segments go to the other readers. Doing it twice is harmless."""
+        name = encode_name("reader_name", reader_name)
+        self._invoke(lib.pravega_reader_group_reader_offline, name)
+
+    def get_streamcut(self) -> "StreamCuts":
+        """Where the group is now in its (first) stream."""
+        box = ffi.new("PravegaStreamCut **")
+        self._invoke(lib.pravega_reader_group_get_stream_cut, box)
+        cut = box[0]
+        try:
+            segment, offset = ffi.new("int64_t *"), ffi.new("int64_t *")
+            positions = {}
+            for index in range(lib.pravega_stream_cut_len(cut)):
+                lib.pravega_stream_cut_get(cut, index, segment, offset)
+                positions[segment[0]] = offset[0]
+            stream = ffi.string(lib.pravega_stream_cut_stream(cut)).decode()
+        finally:
+            lib.pravega_stream_cut_free(cut)
+        return StreamCuts(stream, positions)
 
     def to_str(self) -> str:
         return f"StreamReaderGroup(name={self._name!r}, scope={self._scope!r})"

@@ -3,16 +3,21 @@
 use crate::args;
 use crate::completion::{spawn_completing, Completion, PravegaCallback};
 use crate::error::{PravegaError, PravegaStatus};
+use crate::group_config::{no_positions, PravegaReaderGroupConfig, PravegaStreamCut};
 use crate::guard::guarded;
-use crate::manager::{scoped_stream, PravegaManager};
+use crate::manager::PravegaManager;
 use crate::runtime::SharedRuntime;
+use futures::FutureExt;
 use pravega_client::event::reader::{EventReaderError, SegmentSlice};
-use pravega_client::event::reader_group::ReaderGroupConfigBuilder;
+use pravega_client::event::reader_group_state::ReaderGroupStateError;
 use pravega_client::event::{EventReader, ReaderGroup};
 use pravega_client_shared::Scope;
+use std::ffi::CString;
 use std::ffi::{c_char, c_void};
-use std::sync::Arc;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
+use tokio::runtime::Handle;
 use tokio::sync::Mutex as AsyncMutex;
 
 /// A named group of readers that share the segments of its streams.
@@ -20,7 +25,7 @@ use tokio::sync::Mutex as AsyncMutex;
 /// Thread-safe. It may outlive its manager. Free it, once, with
 /// `pravega_reader_group_free`; that does not delete the group on the server.
 pub struct PravegaReaderGroup {
-    group: ReaderGroup,
+    group: Arc<ReaderGroup>,
     runtime: Arc<SharedRuntime>,
     timeout: Duration,
 }
@@ -33,6 +38,9 @@ pub struct PravegaReader {
     // Shared with in-flight tasks, so that freeing the handle never frees a reader that
     // a task is still using: the task finds `None` instead.
     reader: Arc<AsyncMutex<Option<EventReader>>>,
+    name: String,
+    /// To see when the reader has really left the group.
+    group: Arc<ReaderGroup>,
     runtime: Arc<SharedRuntime>,
     timeout: Duration,
 }
@@ -44,9 +52,29 @@ pub struct PravegaReader {
 /// it to its reader at the position reached.
 pub struct PravegaSlice {
     slice: SegmentSlice,
+    /// The reader that handed the slice out: freeing the slice releases it there, and
+    /// releasing it to another reader is refused. Weak, so a slice never keeps a freed
+    /// reader alive.
+    owner: Weak<AsyncMutex<Option<EventReader>>>,
+    runtime: Handle,
+    /// The slice's segment, "scope/stream/number.#epoch.N".
+    segment: CString,
     /// The event last returned by `pravega_slice_next`; its bytes stay valid until the
     /// next call on this slice.
     current: Vec<u8>,
+}
+
+impl PravegaReader {
+    fn owns(&self, slice: &PravegaSlice) -> bool {
+        std::ptr::eq(Arc::as_ptr(&self.reader), slice.owner.as_ptr())
+    }
+}
+
+/// The segment the slice reads, as "scope/stream/number.#epoch.N". Valid until the slice
+/// is released or freed; "" when `slice` is NULL.
+#[no_mangle]
+pub extern "C" fn pravega_slice_segment(slice: *const PravegaSlice) -> *const c_char {
+    args::handle("slice", slice).map_or(b"\0".as_ptr().cast(), |slice| slice.segment.as_ptr())
 }
 
 fn reader_error(what: &str, error: EventReaderError) -> PravegaError {
@@ -63,59 +91,80 @@ fn reader_closed() -> PravegaError {
     PravegaError::new(PravegaStatus::Closed, "the reader was freed or is offline")
 }
 
-/// Creates the reader group `name` in `scope` over `scope/stream`, or opens it when it
-/// already exists. New groups start at the head of the stream, or at its tail when
-/// `read_from_tail` is true. Blocks, up to the controller timeout. The caller frees
-/// `*out` with `pravega_reader_group_free`.
+/// Creates the reader group `name` in `scope` over the streams of `config`, or opens
+/// it when it already exists (then `config` is ignored). `config` is copied, not kept.
+/// Blocks, up to the controller timeout. The caller frees `*out` with
+/// `pravega_reader_group_free`.
 #[no_mangle]
 pub extern "C" fn pravega_reader_group_new(
     manager: *const PravegaManager,
     scope: *const c_char,
     name: *const c_char,
-    stream: *const c_char,
-    read_from_tail: bool,
+    config: *const PravegaReaderGroupConfig,
     out: *mut *mut PravegaReaderGroup,
     error: *mut *mut PravegaError,
 ) -> PravegaStatus {
     guarded(error, || {
         let manager = args::handle("manager", manager)?;
-        let scope = args::required_name("scope", scope)?;
-        let name = args::required_name("name", name)?.to_string();
-        let stream = scoped_stream(scope, args::required_name("stream", stream)?);
-        args::out_ptr("out", out)?;
-
-        // The crate panics when the stream is missing; check first for a precise error.
-        let controller = manager.factory.controller_client();
-        if !manager.call("check stream", controller.check_stream_exists(&stream))? {
-            return Err(PravegaError::new(
-                PravegaStatus::NotFound,
-                format!("stream {stream} does not exist"),
-            ));
-        }
-
-        let mut config = ReaderGroupConfigBuilder::default();
-        if read_from_tail {
-            config.read_from_tail_of_stream(stream);
-        } else {
-            config.read_from_head_of_stream(stream);
-        }
-        let config = config.build();
         let scope = Scope {
-            name: scope.to_string(),
+            name: args::required_name("scope", scope)?.to_string(),
         };
-        let group = manager.wait(
-            "create reader group",
-            manager
-                .factory
-                .create_reader_group_with_config(scope, name, config),
-        )?;
+        let name = args::required_name("name", name)?.to_string();
+        let config = args::handle("config", config)?;
+        args::out_ptr("out", out)?;
+        let crate_config = config.to_crate_config()?;
 
+        // The crate panics when a stream is missing; check first for a precise error.
+        let controller = manager.factory.controller_client();
+        for stream in config.streams() {
+            if !manager.call("check stream", controller.check_stream_exists(stream))? {
+                return Err(PravegaError::new(
+                    PravegaStatus::NotFound,
+                    format!("stream {stream} does not exist"),
+                ));
+            }
+        }
+
+        let what = format!("create reader group {name:?}");
+        let factory = &manager.factory;
+        let group = manager.wait(
+            &what,
+            factory.create_reader_group_with_config(scope, name, crate_config),
+        )?;
         let group = PravegaReaderGroup {
-            group,
+            group: Arc::new(group),
             runtime: manager.runtime.clone(),
             timeout: manager.controller_timeout,
         };
         args::store(out, Box::into_raw(Box::new(group)));
+        Ok(())
+    })
+}
+
+/// The group's current position in its first stream. Blocks. The caller frees `*out`
+/// with `pravega_stream_cut_free`. Fails with `PRAVEGA_STATUS_NOT_FOUND` when the group
+/// has no positions yet.
+#[no_mangle]
+pub extern "C" fn pravega_reader_group_get_stream_cut(
+    group: *const PravegaReaderGroup,
+    out: *mut *mut PravegaStreamCut,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        let group = args::handle("group", group)?;
+        args::out_ptr("out", out)?;
+
+        // The crate panics rather than report a group without positions.
+        let cut = group
+            .runtime
+            .block_on_timeout(group.timeout, "get stream cut", async {
+                AssertUnwindSafe(group.group.get_streamcut())
+                    .catch_unwind()
+                    .await
+            })?;
+        let cut = cut.map_err(|_| no_positions())?;
+        let cut = PravegaStreamCut::new(&cut.scoped_stream, cut.segment_offset_map);
+        args::store(out, Box::into_raw(Box::new(cut)));
         Ok(())
     })
 }
@@ -164,11 +213,13 @@ pub extern "C" fn pravega_reader_group_create_reader(
                     ),
                 ));
             }
-            Ok(group.group.create_reader(name).await)
+            Ok(group.group.create_reader(name.clone()).await)
         })??;
 
         let reader = PravegaReader {
             reader: Arc::new(AsyncMutex::new(Some(reader))),
+            name,
+            group: group.group.clone(),
             runtime: runtime.clone(),
             timeout: group.timeout,
         };
@@ -194,6 +245,8 @@ pub extern "C" fn pravega_reader_acquire_segment(
         let completion = Completion::required(callback, user_data, tag)?;
 
         let shared = reader.reader.clone();
+        let owner = Arc::downgrade(&reader.reader);
+        let runtime = reader.runtime.handle().clone();
         spawn_completing(reader.runtime.handle(), completion, async move {
             let mut guard = shared.lock().await;
             let reader = guard.as_mut().ok_or_else(reader_closed)?;
@@ -202,10 +255,18 @@ pub extern "C" fn pravega_reader_acquire_segment(
                 .await
                 .map_err(|e| reader_error("acquire segment", e))?;
             Ok(match slice {
-                Some(slice) => Box::into_raw(Box::new(PravegaSlice {
-                    slice,
-                    current: Vec::new(),
-                })) as *mut c_void,
+                Some(slice) => {
+                    let segment = CString::new(slice.meta.scoped_segment.replace('\0', ""))
+                        .expect("NUL bytes were removed");
+                    let slice = PravegaSlice {
+                        slice,
+                        owner,
+                        runtime,
+                        segment,
+                        current: Vec::new(),
+                    };
+                    Box::into_raw(Box::new(slice)) as *mut c_void
+                }
                 None => std::ptr::null_mut(),
             })
         });
@@ -228,6 +289,12 @@ pub extern "C" fn pravega_reader_release_segment(
         // SAFETY: made by `pravega_reader_acquire_segment`; ownership moves here.
         let slice = unsafe { Box::from_raw(slice) };
         let reader = args::handle("reader", reader)?;
+        if !reader.owns(&slice) {
+            pravega_slice_free(Box::into_raw(slice));
+            return Err(PravegaError::invalid_argument(
+                "the slice belongs to another reader; it was returned to that reader",
+            ));
+        }
 
         reader
             .runtime
@@ -242,8 +309,35 @@ pub extern "C" fn pravega_reader_release_segment(
     })
 }
 
-/// Takes the reader offline, so that its segments go to the other readers of the group.
-/// Calling it again does nothing. Blocks.
+/// Drops the crate's reader, which takes it offline with its real positions.
+///
+/// The crate's own `reader_offline` is not used: it leaves the reader in a state whose
+/// later drop takes offline any *new* reader of the same name. Dropping is the one path
+/// that goes offline exactly once. It runs inside the runtime, as the crate expects.
+async fn retire(shared: &AsyncMutex<Option<EventReader>>) -> bool {
+    // In-flight acquires hold the mutex; once they are done the reader is ours.
+    let taken = shared.lock().await.take();
+    let was_online = taken.is_some();
+    drop(taken);
+    was_online
+}
+
+/// Waits until `name` is no longer online in `group`.
+async fn wait_until_offline(group: &ReaderGroup, name: &str) {
+    while group
+        .list_readers()
+        .await
+        .iter()
+        .any(|reader| reader.name == name)
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Takes the reader offline, so that its segments go to the other readers of the group,
+/// and waits until the group shows it gone. Unreleased slices are delivered again to
+/// other readers. Later calls on the reader fail with `PRAVEGA_STATUS_CLOSED`; calling
+/// this again does nothing. Blocks, up to the controller timeout.
 #[no_mangle]
 pub extern "C" fn pravega_reader_offline(
     reader: *const PravegaReader,
@@ -251,26 +345,21 @@ pub extern "C" fn pravega_reader_offline(
 ) -> PravegaStatus {
     guarded(error, || {
         let reader = args::handle("reader", reader)?;
+        let what = format!("take reader {:?} offline", reader.name);
         reader
             .runtime
-            .block_on_timeout(reader.timeout, "reader offline", async {
-                let mut guard = reader.reader.lock().await;
-                match guard.as_mut() {
-                    Some(reader) => reader
-                        .reader_offline()
-                        .await
-                        .map_err(|e| reader_error("reader offline", e)),
-                    None => Ok(()),
+            .block_on_timeout(reader.timeout, &what, async {
+                if retire(&reader.reader).await {
+                    wait_until_offline(&reader.group, &reader.name).await;
                 }
-            })?
+            })
     })
 }
 
 /// Frees a reader. NULL is ignored; freeing twice is undefined behaviour.
 ///
-/// Does not block: the reader goes offline in the background, within the controller
-/// timeout, and the runtime stays up until then. Call `pravega_reader_offline` first to
-/// wait for that and see its errors.
+/// Does not block: the reader goes offline in the background, and the runtime stays up
+/// until then. Call `pravega_reader_offline` first to wait for that.
 #[no_mangle]
 pub extern "C" fn pravega_reader_free(reader: *mut PravegaReader) {
     let _ = guarded(std::ptr::null_mut(), || {
@@ -281,23 +370,21 @@ pub extern "C" fn pravega_reader_free(reader: *mut PravegaReader) {
         let reader = unsafe { Box::from_raw(reader) };
         let PravegaReader {
             reader: shared,
+            group,
+            name,
             runtime,
             timeout,
         } = *reader;
 
         let keep_alive = runtime.clone();
         runtime.handle().spawn(async move {
-            // In-flight acquires hold the mutex; once they are done the reader is ours.
-            let taken = shared.lock().await.take();
-            if let Some(mut event_reader) = taken {
-                match tokio::time::timeout(timeout, event_reader.reader_offline()).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => tracing::warn!("a freed reader could not go offline: {e}"),
-                    Err(_) => tracing::warn!("a freed reader did not go offline in time"),
+            if retire(&shared).await {
+                let gone = tokio::time::timeout(timeout, wait_until_offline(&group, &name));
+                if gone.await.is_err() {
+                    tracing::warn!("a freed reader did not go offline in time");
                 }
-                // Dropped inside the runtime, where the crate's own clean-up expects to run.
-                drop(event_reader);
             }
+            drop(group);
             drop(keep_alive);
         });
         Ok(())
@@ -355,13 +442,32 @@ pub extern "C" fn pravega_slice_next(
     })
 }
 
-/// Frees a slice, returning it to its reader at the position reached. NULL is ignored.
+/// Frees a slice, releasing it to its reader at the position reached, in the background:
+/// its unread events are delivered again. NULL is ignored. Does not block.
 #[no_mangle]
 pub extern "C" fn pravega_slice_free(slice: *mut PravegaSlice) {
     let _ = guarded(std::ptr::null_mut(), || {
-        if !slice.is_null() {
-            // SAFETY: made by `pravega_reader_acquire_segment`, freed once.
-            drop(unsafe { Box::from_raw(slice) });
+        if slice.is_null() {
+            return Ok(());
+        }
+        // SAFETY: made by `pravega_reader_acquire_segment`, freed once.
+        let PravegaSlice {
+            slice,
+            owner,
+            runtime,
+            ..
+        } = *unsafe { Box::from_raw(slice) };
+        // A slice that is merely dropped gets its data back to the reader only when new
+        // data arrives for its segment; releasing it makes the unread events available
+        // at once.
+        if let Some(reader) = owner.upgrade() {
+            runtime.spawn(async move {
+                if let Some(reader) = reader.lock().await.as_mut() {
+                    if let Err(e) = reader.release_segment(slice).await {
+                        tracing::debug!("releasing a freed slice failed: {e}");
+                    }
+                }
+            });
         }
         Ok(())
     });
@@ -391,5 +497,33 @@ pub extern "C" fn pravega_manager_delete_reader_group(
                 let message = format!("delete reader group failed: {e}");
                 PravegaError::new(PravegaStatus::ControllerError, message)
             })
+    })
+}
+
+/// Takes the reader `name` of the group offline, handing its segments to the others; for
+/// a reader whose process died. A reader already offline is left as it is. Blocks.
+#[no_mangle]
+pub extern "C" fn pravega_reader_group_reader_offline(
+    group: *const PravegaReaderGroup,
+    name: *const c_char,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        let group = args::handle("group", group)?;
+        let name = args::required_name("name", name)?.to_string();
+
+        let what = format!("take reader {name:?} offline");
+        let outcome = group
+            .runtime
+            .block_on_timeout(group.timeout, &what, async {
+                group.group.reader_offline(name.clone(), None).await
+            })?;
+        match outcome {
+            Ok(()) | Err(ReaderGroupStateError::ReaderAlreadyOfflineError { .. }) => Ok(()),
+            Err(e) => Err(PravegaError::new(
+                PravegaStatus::IoError,
+                format!("{what} failed: {e}"),
+            )),
+        }
     })
 }

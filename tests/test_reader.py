@@ -1,0 +1,272 @@
+"""Reader groups and readers against the real server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter, defaultdict
+
+import pytest
+
+import pravega_client
+from conftest import new_reader, read_available, read_events, unique_name
+
+
+def write(manager, scope, stream, payloads, key=None, inflight=1000) -> None:
+    writer = manager.create_writer(scope, stream, max_inflight_events=inflight)
+    for payload in payloads:
+        writer.write_event_bytes(payload, routing_key=key)
+    writer.close()
+
+
+def test_new_group_reads_from_the_head(manager, scope, stream) -> None:
+    write(manager, scope, stream, [b"one", b"two"])
+
+    events = read_events(new_reader(manager, scope, stream), 2)
+
+    assert [e.data() for e in events] == [b"one", b"two"]
+
+
+def test_group_from_the_tail_sees_only_later_events(manager, scope, stream) -> None:
+    write(manager, scope, stream, [b"old"])
+    group = manager.create_reader_group(
+        unique_name("g"), scope, stream, read_from_tail=True
+    )
+    reader = group.create_reader("r")
+    write(manager, scope, stream, [b"new"])
+
+    events = read_events(reader, 1) + read_available(reader, slices=1)
+
+    assert [e.data() for e in events] == [b"new"]
+
+
+def test_stream_cut_replays_exactly_the_events_after_it(manager, scope, stream) -> None:
+    write(manager, scope, stream, [f"before-{i}".encode() for i in range(10)])
+    group = manager.create_reader_group(unique_name("g"), scope, stream)
+    reader = group.create_reader("r")
+    assert len(read_events(reader, 10)) == 10
+    reader.reader_offline()  # records the reader's final positions in the group
+
+    cut = group.get_streamcut()
+    assert sum(cut.get_segment_offset_map().values()) > 0
+    replay = manager.create_reader_group(
+        unique_name("g"), scope, stream, read_from_tail=False, stream_cut=cut
+    )
+    write(manager, scope, stream, [f"after-{i}".encode() for i in range(5)])
+    replay_reader = replay.create_reader("r")
+    events = read_events(replay_reader, 5) + read_available(replay_reader, slices=1)
+
+    assert [e.data() for e in events] == [f"after-{i}".encode() for i in range(5)]
+
+
+@pytest.mark.parametrize("reader_count", [2, 4])
+def test_readers_share_segments_and_read_each_event_once(
+    manager, scope, reader_count
+) -> None:
+    stream = unique_name("stream")
+    manager.create_stream(scope, stream, 4)
+    keys = [f"key{k}" for k in range(20)]
+    writer = manager.create_writer(scope, stream, max_inflight_events=1000)
+    for i in range(500):
+        for key in keys:
+            writer.write_event(f"{key}:{i}", routing_key=key)
+    writer.close()
+    group = manager.create_reader_group(unique_name("g"), scope, stream)
+    readers = [group.create_reader(f"r{n}") for n in range(reader_count)]
+
+    async def consume(reader, collected: list, total: list) -> None:
+        while sum(total) < 10_000:
+            batch = await reader.read(max_events=500, timeout=1)
+            collected.extend(batch)
+            total.append(len(batch))
+
+    async def consume_all() -> list:
+        results: list = [[] for _ in readers]
+        total: list = []
+        await asyncio.wait_for(
+            asyncio.gather(
+                *(consume(r, out, total) for r, out in zip(readers, results))
+            ),
+            timeout=180,
+        )
+        return results
+
+    results = asyncio.run(consume_all())
+
+    payloads = [e.data() for result in results for e in result]
+    assert len(payloads) == 10_000
+    assert not [p for p, n in Counter(payloads).items() if n > 1], "events read twice"
+    for result in results:
+        per_key = defaultdict(list)
+        for event in result:
+            key, index = event.data().decode().split(":")
+            per_key[key].append(int(index))
+        assert all(indexes == sorted(indexes) for indexes in per_key.values())
+
+
+def test_offline_reader_hands_its_segments_over(manager, scope) -> None:
+    stream = unique_name("stream")
+    manager.create_stream(scope, stream, 2)
+    write(manager, scope, stream, [f"first:{i}".encode() for i in range(200)], key=None)
+    group = manager.create_reader_group(unique_name("g"), scope, stream)
+    leaving = group.create_reader("leaving")
+    first = read_events(leaving, 200)
+    leaving.reader_offline()
+    write(
+        manager, scope, stream, [f"second:{i}".encode() for i in range(200)], key=None
+    )
+
+    staying = group.create_reader("staying")
+    second = read_events(staying, 200) + read_available(staying, slices=1)
+
+    payloads = [e.data() for e in first + second]
+    assert sorted(payloads) == sorted(
+        [f"first:{i}".encode() for i in range(200)]
+        + [f"second:{i}".encode() for i in range(200)]
+    )
+
+
+def test_partly_read_slice_redelivers_the_rest(manager, scope, stream) -> None:
+    write(manager, scope, stream, [f"e{i}".encode() for i in range(10)])
+    reader = new_reader(manager, scope, stream)
+
+    async def read_three_then_release() -> list:
+        while True:
+            segment_slice = await reader.get_segment_slice_async()
+            taken = (
+                [next(segment_slice) for _ in range(3)] if segment_slice._ptr else []
+            )
+            reader.release_segment(segment_slice)
+            if taken:
+                return taken
+
+    first = asyncio.run(read_three_then_release())
+    rest = read_events(reader, 7)
+
+    assert [e.data() for e in first] == [b"e0", b"e1", b"e2"]
+    assert [e.data() for e in rest] == [f"e{i}".encode() for i in range(3, 10)]
+
+
+def test_large_events_arrive_byte_for_byte(manager, scope, stream) -> None:
+    payloads = [
+        bytes([i % 256]) * 1000 + i.to_bytes(4, "big") * 24_750 for i in range(1000)
+    ]
+    assert all(len(p) == 100_000 for p in payloads)
+    write(manager, scope, stream, payloads)
+
+    events = read_events(new_reader(manager, scope, stream), 1000)
+
+    assert [e.data() for e in events] == payloads
+
+
+def test_group_over_two_streams(manager, scope) -> None:
+    streams = [unique_name("a"), unique_name("b")]
+    for name in streams:
+        manager.create_stream(scope, name, 1)
+        write(manager, scope, name, [name.encode()])
+    config = pravega_client.StreamReaderGroupConfig(False, scope, *streams)
+    group = manager.create_reader_group_with_config(unique_name("g"), scope, config)
+
+    events = read_events(group.create_reader("r"), 2)
+
+    assert sorted(e.data() for e in events) == sorted(n.encode() for n in streams)
+    assert {e.stream() for e in events} == {f"{scope}/{n}" for n in streams}
+
+
+def test_cancelled_slice_wait_loses_no_event(manager, scope, stream) -> None:
+    write(manager, scope, stream, [f"c{i}".encode() for i in range(5)])
+    reader = new_reader(manager, scope, stream)
+
+    async def cancel_then_read() -> list:
+        waiting = asyncio.ensure_future(reader.get_segment_slice_async())
+        await asyncio.sleep(0)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        return await reader.read(max_events=5, timeout=30)
+
+    events = asyncio.run(cancel_then_read())
+    events += read_events(reader, 5 - len(events)) if len(events) < 5 else []
+
+    assert [e.data() for e in events] == [f"c{i}".encode() for i in range(5)]
+
+
+def test_async_iteration_and_context_manager(manager, scope, stream) -> None:
+    write(manager, scope, stream, [b"x", b"y", b"z"])
+    group = manager.create_reader_group(unique_name("g"), scope, stream)
+
+    async def iterate() -> list:
+        seen = []
+        async with group.create_reader("r") as reader:
+            async for event in reader:
+                seen.append(event)
+                if len(seen) == 3:
+                    break
+        return seen
+
+    events = asyncio.run(asyncio.wait_for(iterate(), timeout=60))
+
+    assert [e.data() for e in events] == [b"x", b"y", b"z"]
+    assert events[0].segment().startswith(f"{scope}/{stream}/")
+    group.create_reader("r")  # the first went offline on exit, so the name is free
+
+
+def test_group_reader_offline_is_idempotent(manager, scope, stream) -> None:
+    group = manager.create_reader_group(unique_name("g"), scope, stream)
+    reader = group.create_reader("r")
+
+    group.reader_offline("r")
+    group.reader_offline("r")
+    reader.close()
+
+
+def test_slice_released_to_another_reader_is_refused(manager, scope) -> None:
+    stream = unique_name("stream")
+    manager.create_stream(scope, stream, 2)
+    write(manager, scope, stream, [b"a", b"b"], key=None)
+    group = manager.create_reader_group(unique_name("g"), scope, stream)
+    owner, other = group.create_reader("owner"), group.create_reader("other")
+
+    async def acquire():
+        while True:
+            segment_slice = await owner.get_segment_slice_async()
+            if segment_slice._ptr:
+                return segment_slice
+            owner.release_segment(segment_slice)
+
+    segment_slice = asyncio.run(asyncio.wait_for(acquire(), timeout=60))
+    with pytest.raises(pravega_client.InvalidArgumentError, match="another reader"):
+        other.release_segment(segment_slice)
+    owner.release_segment(segment_slice)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m, sc, st: pravega_client.StreamReaderGroupConfig(False, sc),
+        lambda m, sc, st: m.create_reader_group("g", sc, 5),
+        lambda m, sc, st: m.create_reader_group("g", sc, st, stream_cut="cut"),
+        lambda m, sc, st: m.create_reader_group_with_config("g", sc, [st]),
+        lambda m, sc, st: m.create_reader_group("g", sc, st).create_reader(None),
+    ],
+    ids=[
+        "config-without-streams",
+        "stream-not-str",
+        "cut-not-cut",
+        "config-not-config",
+        "reader-name-none",
+    ],
+)
+def test_bad_reader_input_raises(manager, scope, stream, make) -> None:
+    with pytest.raises(pravega_client.InvalidArgumentError):
+        make(manager, scope, stream)
+
+
+def test_a_reader_name_can_be_reused_after_close(manager, scope, stream) -> None:
+    group = manager.create_reader_group(unique_name("g"), scope, stream)
+    group.create_reader("same").close()
+    replacement = group.create_reader("same")
+    write(manager, scope, stream, [b"for the replacement"])
+
+    events = read_events(replacement, 1)
+
+    assert [e.data() for e in events] == [b"for the replacement"]
