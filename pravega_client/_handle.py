@@ -34,10 +34,14 @@ class NativeHandle:
     def closed(self) -> bool:
         return self._ptr is None or self._closing
 
+    def _check_open(self) -> None:
+        """Raises ClosedError now, before any other work, if the handle is closed."""
+        if self._ptr is None or self._closing:
+            raise ClosedError(f"{type(self).__name__} is closed")
+
     def _enter(self) -> Any:
         with self._lock:
-            if self._ptr is None or self._closing:
-                raise ClosedError(f"{type(self).__name__} is closed")
+            self._check_open()
             self._calls_in_progress += 1
             return self._ptr
 

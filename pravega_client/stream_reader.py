@@ -102,6 +102,7 @@ class StreamReader(NativeHandle):
         If the future is cancelled after the slice arrived, the slice goes back to the
         reader, so no event is lost.
         """
+        self._check_open()
         bridge = bridge_for(current_loop())
 
         def launch(callback: Any, user_data: Any, tag: int) -> None:

@@ -58,6 +58,7 @@ class StreamWriter(NativeHandle):
         """
         if isinstance(event, str):
             event = event.encode("utf-8")
+        self._check_open()
         bridge = bridge_for(current_loop())
 
         def launch(callback: Any, user_data: Any, tag: int) -> None:
@@ -99,6 +100,7 @@ class StreamWriter(NativeHandle):
     def flush_async(self) -> "asyncio.Future[None]":
         """A future that resolves once every event written so far is acknowledged,
         or fails with the first failure not yet reported."""
+        self._check_open()
         bridge = bridge_for(current_loop())
 
         def launch(callback: Any, user_data: Any, tag: int) -> None:

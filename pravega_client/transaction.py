@@ -94,6 +94,7 @@ class StreamTransaction(NativeHandle):
             raise TxnFailedException(self._txn_id) from None
 
     def _start(self, function: Any, *args: Any) -> "asyncio.Future[None]":
+        self._check_open()
         bridge = bridge_for(current_loop())
         txn_id = self._txn_id
 

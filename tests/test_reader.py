@@ -270,3 +270,32 @@ def test_a_reader_name_can_be_reused_after_close(manager, scope, stream) -> None
     events = read_events(replacement, 1)
 
     assert [e.data() for e in events] == [b"for the replacement"]
+
+
+def test_closing_a_reader_while_an_acquire_is_in_flight_is_safe(
+    manager, scope, stream
+) -> None:
+    reader = new_reader(manager, scope, stream)
+
+    async def close_while_waiting() -> object:
+        waiting = reader.get_segment_slice_async()  # nothing written: waits ~1 s
+        reader.close()
+        try:
+            return await waiting
+        except pravega_client.ClosedError as closed:
+            return closed
+
+    outcome = asyncio.run(close_while_waiting())
+
+    # Either the acquire finished first and gave an (empty) slice, or it saw the close.
+    assert isinstance(outcome, (pravega_client.Slice, pravega_client.ClosedError))
+    with pytest.raises(pravega_client.ClosedError):
+        reader.get_segment_slice_async()
+
+
+def test_deleting_a_group_twice_is_harmless(manager, scope, stream) -> None:
+    name = unique_name("g")
+    manager.create_reader_group(name, scope, stream)
+
+    manager.delete_reader_group(name, scope)
+    manager.delete_reader_group(name, scope)
