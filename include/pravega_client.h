@@ -21,6 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The most one write call takes: the protocol's limit for one append.
+#define PRAVEGA_MAX_BYTE_WRITE 8388608
+
 // Pass as the commit timestamp to commit without one.
 #define PRAVEGA_NO_TIMESTAMP 9223372036854775808ull
 
@@ -121,6 +124,13 @@ enum PravegaTxnStatus
 #ifndef __cplusplus
 typedef int32_t PravegaTxnStatus;
 #endif // __cplusplus
+
+// A stream with exactly one segment, used as a sequence of bytes.
+//
+// Writes append at the tail. Reads and seeks move a read position of their own. All
+// calls block. Thread-safe, one call at a time. It may outlive its manager. Free it,
+// once, with `pravega_byte_stream_free`.
+typedef struct PravegaByteStream PravegaByteStream;
 
 // A thread-safe queue of completions with a file descriptor that becomes readable when
 // the queue turns non-empty.
@@ -270,6 +280,62 @@ extern "C" {
 
 // The version of this library, as a static NUL-terminated string. Never free it.
 const char *pravega_version(void);
+
+// Opens `scope/stream` as a byte stream; writes go to its current tail. The stream
+// must exist and have exactly one segment. Blocks. The caller frees `*out` with
+// `pravega_byte_stream_free`.
+PravegaStatus pravega_byte_stream_new(const PravegaManager *manager,
+                                      const char *scope,
+                                      const char *stream,
+                                      PravegaByteStream **out,
+                                      PravegaError **error);
+
+// Appends up to `PRAVEGA_MAX_BYTE_WRITE` bytes of `data` at the tail and stores how
+// many in `*written`. The bytes are durable after `pravega_byte_stream_flush`.
+PravegaStatus pravega_byte_stream_write(const PravegaByteStream *stream,
+                                        const char *data,
+                                        size_t len,
+                                        size_t *written,
+                                        PravegaError **error);
+
+// Waits until every byte written is durable. Blocks.
+PravegaStatus pravega_byte_stream_flush(const PravegaByteStream *stream, PravegaError **error);
+
+// Reads up to `len` bytes at the read position into `buf`, storing the count in
+// `*read`. At the tail it stores 0 at once rather than wait for more data. Fails with
+// `PRAVEGA_STATUS_IO_ERROR` when the data at the position was truncated away. Blocks.
+PravegaStatus pravega_byte_stream_read(const PravegaByteStream *stream,
+                                       char *buf,
+                                       size_t len,
+                                       size_t *read,
+                                       PravegaError **error);
+
+// Moves the read position: `whence` 0 from the start, 1 from the current position, 2
+// from the tail. The result must lie between the head and the tail, else
+// `PRAVEGA_STATUS_INVALID_ARGUMENT`. Stores the new position in `*position`. Blocks.
+PravegaStatus pravega_byte_stream_seek(const PravegaByteStream *stream,
+                                       int64_t offset,
+                                       int32_t whence,
+                                       uint64_t *position,
+                                       PravegaError **error);
+
+// The read position. 0 when `stream` is NULL.
+uint64_t pravega_byte_stream_tell(const PravegaByteStream *stream);
+
+// Stores the offsets of the first (`head`) and past the last (`tail`) byte held now.
+// Blocks.
+PravegaStatus pravega_byte_stream_bounds(const PravegaByteStream *stream,
+                                         uint64_t *head,
+                                         uint64_t *tail,
+                                         PravegaError **error);
+
+// Drops the data before `offset`, which must not be past the tail. Blocks.
+PravegaStatus pravega_byte_stream_truncate(const PravegaByteStream *stream,
+                                           int64_t offset,
+                                           PravegaError **error);
+
+// Frees a byte stream without flushing it. NULL is ignored; freeing twice is undefined.
+void pravega_byte_stream_free(PravegaByteStream *stream);
 
 // Makes a completion queue. Free it with `pravega_completion_queue_free`.
 PravegaStatus pravega_completion_queue_new(PravegaCompletionQueue **out, PravegaError **error);

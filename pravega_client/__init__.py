@@ -6,6 +6,7 @@ a C ABI over the Rust client with cffi, for CPython and PyPy.
 
 from ._ffi import ffi as _ffi_module
 from ._ffi import lib as _lib
+from .byte_stream import ByteStream
 from .exceptions import (
     AlreadyExistsError,
     CancelledError,
@@ -40,6 +41,7 @@ native_version = _ffi_module.string(_lib.pravega_version()).decode()
 
 __all__ = [
     "StreamManager",
+    "ByteStream",
     "StreamScalingPolicy",
     "StreamRetentionPolicy",
     "RetryPolicy",

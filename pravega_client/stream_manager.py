@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ._ffi import encode_name, ffi, invoke, lib, string_list
 from ._handle import NativeHandle
+from .byte_stream import ByteStream
 from .exceptions import InvalidArgumentError
 from .policies import RetryPolicy, StreamRetentionPolicy, StreamScalingPolicy
 from .stream_reader import (
@@ -298,6 +299,14 @@ class StreamManager(NativeHandle):
         finally:
             lib.pravega_reader_group_config_free(config)
         return StreamReaderGroup(box[0], name, scope_name)
+
+    def create_byte_stream(self, scope_name: str, stream_name: str) -> ByteStream:
+        """Opens a single-segment stream as a binary file; see :class:`ByteStream`."""
+        scope = encode_name("scope_name", scope_name)
+        stream = encode_name("stream_name", stream_name)
+        box = ffi.new("PravegaByteStream **")
+        self._invoke(lib.pravega_byte_stream_new, scope, stream, box)
+        return ByteStream(box[0], f"{scope_name}/{stream_name}")
 
     def delete_reader_group(self, reader_group_name: str, scope_name: str) -> None:
         """Deletes a reader group on the server."""

@@ -11,6 +11,7 @@
 //!   and never unwinds into the caller.
 
 mod args;
+mod byte_stream;
 mod completion;
 mod config;
 mod error;
@@ -24,6 +25,7 @@ mod strings;
 mod txn;
 mod writer;
 
+pub use byte_stream::*;
 pub use completion::*;
 pub use config::*;
 pub use error::*;

@@ -1,0 +1,147 @@
+"""ByteStream: a single-segment stream as a binary file."""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Optional, Tuple
+
+from ._ffi import ffi, lib
+from ._handle import NativeHandle
+from .exceptions import ClosedError, InvalidArgumentError
+
+
+class _NativeByteStream(NativeHandle):
+    def __init__(self, ptr: Any) -> None:
+        super().__init__(ptr, lib.pravega_byte_stream_free)
+
+
+class ByteStream(io.RawIOBase):
+    """A Pravega stream with one segment, read and written as bytes.
+
+    It is a genuine ``io.RawIOBase``: it works with ``read()``, ``readall()``,
+    ``with``, ``io.BufferedReader``/``BufferedWriter``, ``io.TextIOWrapper`` and
+    ``shutil.copyfileobj``. Every call blocks its thread (never the GIL).
+
+    - ``write(b)`` appends at the tail of the stream, even when the stream already
+      held data, and returns how many bytes it took: at most 8 MiB per call, as a raw
+      file may (buffered wrappers write the rest). ``flush()`` makes them durable.
+    - Reads start at the head and return what is there; at the tail they return
+      ``b""`` at once, as a file at its end does, instead of waiting for new data.
+    - ``seek`` moves the read position within ``[head, tail]``; ``truncate(offset)``
+      drops the data *before* ``offset``, as in the 0.3.8 package.
+    """
+
+    def __init__(self, ptr: Any, name: str) -> None:
+        super().__init__()
+        self._native = _NativeByteStream(ptr)
+        self._name = name
+
+    # Capabilities
+
+    def readable(self) -> bool:
+        self._check_open()
+        return True
+
+    def writable(self) -> bool:
+        self._check_open()
+        return True
+
+    def seekable(self) -> bool:
+        self._check_open()
+        return True
+
+    # Reading and writing
+
+    def readinto(self, buffer: Any) -> int:
+        """Reads into ``buffer``; returns the count, 0 at the tail."""
+        self._check_open()
+        target = ffi.from_buffer("char[]", buffer, require_writable=True)
+        count = ffi.new("size_t *")
+        self._native._invoke(lib.pravega_byte_stream_read, target, len(target), count)
+        return count[0]
+
+    def write(self, data: Any) -> int:
+        """Appends up to 8 MiB of ``data`` at the tail; returns how many bytes."""
+        self._check_open()
+        if isinstance(data, str):
+            raise InvalidArgumentError("write() takes bytes-like data, not str")
+        source = data if isinstance(data, bytes) else ffi.from_buffer("char[]", data)
+        written = ffi.new("size_t *")
+        self._native._invoke(
+            lib.pravega_byte_stream_write, source, len(source), written
+        )
+        return written[0]
+
+    def flush(self) -> None:
+        """Waits until every byte written is durable."""
+        if self.closed or self._native.closed:  # io's close() flushes after ours
+            return
+        self._native._invoke(lib.pravega_byte_stream_flush)
+
+    # Position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Moves the read position; raises ValueError outside ``[head, tail]``."""
+        self._check_open()
+        if whence not in (io.SEEK_SET, io.SEEK_CUR, io.SEEK_END):
+            raise InvalidArgumentError(f"whence must be 0, 1 or 2, not {whence!r}")
+        if isinstance(offset, bool) or not isinstance(offset, int):
+            raise InvalidArgumentError(
+                f"offset must be int, not {type(offset).__name__}"
+            )
+        position = ffi.new("uint64_t *")
+        self._native._invoke(lib.pravega_byte_stream_seek, offset, whence, position)
+        return position[0]
+
+    def tell(self) -> int:
+        """The read position."""
+        self._check_open()
+        return int(lib.pravega_byte_stream_tell(self._native._enter_and_exit()))
+
+    def truncate(self, offset: Optional[int] = None) -> int:
+        """Drops the data before ``offset`` (the read position when None)."""
+        self._check_open()
+        if offset is None:
+            offset = self.tell()
+        if isinstance(offset, bool) or not isinstance(offset, int):
+            raise InvalidArgumentError(
+                f"offset must be int, not {type(offset).__name__}"
+            )
+        self._native._invoke(lib.pravega_byte_stream_truncate, offset)
+        return offset
+
+    def current_head_offset(self) -> int:
+        """The offset of the first byte the stream still holds."""
+        return self._bounds()[0]
+
+    def current_tail_offset(self) -> int:
+        """The offset just past the last byte written."""
+        return self._bounds()[1]
+
+    def _bounds(self) -> Tuple[int, int]:
+        self._check_open()
+        head, tail = ffi.new("uint64_t *"), ffi.new("uint64_t *")
+        self._native._invoke(lib.pravega_byte_stream_bounds, head, tail)
+        return head[0], tail[0]
+
+    # Lifecycle
+
+    def close(self) -> None:
+        """Flushes, then releases the stream. Calling it again does nothing."""
+        if self.closed:
+            return
+        try:
+            self.flush()
+        finally:
+            self._native.close()
+            super().close()
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise ClosedError("ByteStream is closed")
+
+    def to_str(self) -> str:
+        return f"ByteStream(stream={self._name!r}, closed={self.closed})"
+
+    def __repr__(self) -> str:
+        return self.to_str()
