@@ -4,7 +4,7 @@ use crate::args;
 use crate::error::{FfiResult, PravegaError, PravegaStatus};
 use crate::guard::guarded;
 use crate::manager::{scoped_stream, PravegaManager};
-use crate::runtime::SharedRuntime;
+use crate::runtime::{free_in_runtime, SharedRuntime};
 use futures::FutureExt;
 use pravega_client::byte::{ByteReader, ByteWriter};
 use std::ffi::c_char;
@@ -322,14 +322,5 @@ pub extern "C" fn pravega_byte_stream_truncate(
 /// Frees a byte stream without flushing it. NULL is ignored; freeing twice is undefined.
 #[no_mangle]
 pub extern "C" fn pravega_byte_stream_free(stream: *mut PravegaByteStream) {
-    let _ = guarded(std::ptr::null_mut(), || {
-        if !stream.is_null() {
-            // SAFETY: made by `pravega_byte_stream_new`, freed once.
-            let stream = unsafe { Box::from_raw(stream) };
-            let runtime = stream.runtime.clone();
-            let _context = runtime.handle().enter();
-            drop(stream);
-        }
-        Ok(())
-    });
+    free_in_runtime(stream, |stream| stream.runtime.clone());
 }

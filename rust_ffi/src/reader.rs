@@ -6,7 +6,7 @@ use crate::error::{PravegaError, PravegaStatus};
 use crate::group_config::{no_positions, PravegaReaderGroupConfig, PravegaStreamCut};
 use crate::guard::guarded;
 use crate::manager::PravegaManager;
-use crate::runtime::SharedRuntime;
+use crate::runtime::{free_in_runtime, SharedRuntime};
 use futures::FutureExt;
 use pravega_client::event::reader::{EventReaderError, SegmentSlice};
 use pravega_client::event::reader_group_state::ReaderGroupStateError;
@@ -172,16 +172,7 @@ pub extern "C" fn pravega_reader_group_get_stream_cut(
 /// Frees a reader group handle. NULL is ignored; freeing twice is undefined behaviour.
 #[no_mangle]
 pub extern "C" fn pravega_reader_group_free(group: *mut PravegaReaderGroup) {
-    let _ = guarded(std::ptr::null_mut(), || {
-        if !group.is_null() {
-            // SAFETY: made by `pravega_reader_group_new`, freed once.
-            let group = unsafe { Box::from_raw(group) };
-            let runtime = group.runtime.clone();
-            let _context = runtime.handle().enter();
-            drop(group);
-        }
-        Ok(())
-    });
+    free_in_runtime(group, |group| group.runtime.clone());
 }
 
 /// Adds the reader `name` to the group and brings it online. Fails with

@@ -64,6 +64,26 @@ impl SharedRuntime {
     }
 }
 
+/// Frees a handle made with `Box::into_raw` inside its runtime's context, where the
+/// crate's destructors expect to run. NULL is ignored.
+///
+/// The caller guarantees that `handle` came from this library and is freed once.
+pub(crate) fn free_in_runtime<T>(
+    handle: *mut T,
+    runtime_of: impl FnOnce(&T) -> Arc<SharedRuntime>,
+) {
+    let _ = crate::guard::guarded(std::ptr::null_mut(), || {
+        if !handle.is_null() {
+            // SAFETY: per this function's contract.
+            let boxed = unsafe { Box::from_raw(handle) };
+            let runtime = runtime_of(&boxed);
+            let _context = runtime.handle().enter();
+            drop(boxed);
+        }
+        Ok(())
+    });
+}
+
 /// Fails with `WouldDeadlock` when called from a thread that belongs to a tokio runtime.
 pub(crate) fn refuse_runtime_thread() -> FfiResult<()> {
     if Handle::try_current().is_ok() {

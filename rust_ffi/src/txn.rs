@@ -5,7 +5,7 @@ use crate::completion::{spawn_completing, Completion, PravegaCallback};
 use crate::error::{FfiResult, PravegaError, PravegaStatus};
 use crate::guard::guarded;
 use crate::manager::{scoped_stream, PravegaManager};
-use crate::runtime::SharedRuntime;
+use crate::runtime::{free_in_runtime, SharedRuntime};
 use crate::writer::check_event_size;
 use pravega_client::client_factory::ClientFactoryAsync;
 use pravega_client::event::transactional_writer::TransactionError;
@@ -193,16 +193,7 @@ pub extern "C" fn pravega_txn_writer_new(
 /// Its transactions stay usable.
 #[no_mangle]
 pub extern "C" fn pravega_txn_writer_free(writer: *mut PravegaTxnWriter) {
-    let _ = guarded(std::ptr::null_mut(), || {
-        if !writer.is_null() {
-            // SAFETY: made by `pravega_txn_writer_new`, freed once.
-            let writer = unsafe { Box::from_raw(writer) };
-            let runtime = writer.runtime.clone();
-            let _context = runtime.handle().enter();
-            drop(writer);
-        }
-        Ok(())
-    });
+    free_in_runtime(writer, |writer| writer.runtime.clone());
 }
 
 fn new_transaction(
@@ -440,14 +431,5 @@ pub extern "C" fn pravega_txn_abort_async(
 /// Frees a transaction handle. NULL is ignored; freeing twice is undefined behaviour.
 #[no_mangle]
 pub extern "C" fn pravega_txn_free(transaction: *mut PravegaTransaction) {
-    let _ = guarded(std::ptr::null_mut(), || {
-        if !transaction.is_null() {
-            // SAFETY: made by this module, freed once.
-            let transaction = unsafe { Box::from_raw(transaction) };
-            let runtime = transaction.runtime.clone();
-            let _context = runtime.handle().enter();
-            drop(transaction);
-        }
-        Ok(())
-    });
+    free_in_runtime(transaction, |transaction| transaction.runtime.clone());
 }
