@@ -60,12 +60,6 @@ class NativeHandle:
         finally:
             self._exit()
 
-    def _enter_and_exit(self) -> Any:
-        """The pointer, for a call that cannot block and needs no in-progress count."""
-        ptr = self._enter()
-        self._exit()
-        return ptr
-
     def _take(self) -> Any:
         """Gives up ownership of the pointer to a native call that consumes it."""
         with self._lock:

@@ -96,7 +96,11 @@ class ByteStream(io.RawIOBase):
     def tell(self) -> int:
         """The read position."""
         self._check_open()
-        return int(lib.pravega_byte_stream_tell(self._native._enter_and_exit()))
+        ptr = self._native._enter()  # counted, so a concurrent close() waits for it
+        try:
+            return int(lib.pravega_byte_stream_tell(ptr))
+        finally:
+            self._native._exit()
 
     def truncate(self, offset: Optional[int] = None) -> int:
         """Drops the data before ``offset`` (the read position when None)."""
