@@ -228,6 +228,53 @@ pub extern "C" fn pravega_manager_create_stream(
     )
 }
 
+/// Whether a policy call makes a new stream or changes an existing one.
+#[derive(Clone, Copy)]
+enum PolicyChange {
+    Create,
+    Update,
+}
+
+/// The shared body of the create- and update-with-policy calls.
+#[allow(clippy::too_many_arguments)]
+fn apply_policy(
+    change: PolicyChange,
+    manager: *const PravegaManager,
+    scope: *const c_char,
+    stream: *const c_char,
+    policy: *const PravegaStreamPolicy,
+    tags: *const *const c_char,
+    tag_count: usize,
+    done: *mut bool,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        let StreamArgs { manager, stream } = stream_args(manager, scope, stream)?;
+        let (scaling, retention) = args::handle("policy", policy)?.to_scaling_and_retention()?;
+        let tags = tag_list(tags, tag_count)?;
+        let (out_name, verb) = match change {
+            PolicyChange::Create => ("created", "create"),
+            PolicyChange::Update => ("updated", "update"),
+        };
+        args::out_ptr(out_name, done)?;
+
+        let what = format!("{verb} stream {stream}");
+        let configuration = StreamConfiguration {
+            scoped_stream: stream,
+            scaling,
+            retention,
+            tags,
+        };
+        let controller = manager.factory.controller_client();
+        let result = match change {
+            PolicyChange::Create => manager.call(&what, controller.create_stream(&configuration)),
+            PolicyChange::Update => manager.call(&what, controller.update_stream(&configuration)),
+        }?;
+        args::store(done, result);
+        Ok(())
+    })
+}
+
 /// Creates a stream with `policy` and, unless `tags` is NULL, `tag_count` tags.
 /// `*created` is false when it already existed (its policy is then left as it was).
 /// Blocks.
@@ -242,26 +289,10 @@ pub extern "C" fn pravega_manager_create_stream_with_policy(
     created: *mut bool,
     error: *mut *mut PravegaError,
 ) -> PravegaStatus {
-    guarded(error, || {
-        let StreamArgs { manager, stream } = stream_args(manager, scope, stream)?;
-        let (scaling, retention) = args::handle("policy", policy)?.to_scaling_and_retention()?;
-        let tags = tag_list(tags, tag_count)?;
-        args::out_ptr("created", created)?;
-
-        let what = format!("create stream {stream}");
-        let configuration = StreamConfiguration {
-            scoped_stream: stream,
-            scaling,
-            retention,
-            tags,
-        };
-        let controller = manager.factory.controller_client();
-        args::store(
-            created,
-            manager.call(&what, controller.create_stream(&configuration))?,
-        );
-        Ok(())
-    })
+    let change = PolicyChange::Create;
+    apply_policy(
+        change, manager, scope, stream, policy, tags, tag_count, created, error,
+    )
 }
 
 /// Replaces the policy of an existing stream and, unless `tags` is NULL, its tags.
@@ -277,26 +308,10 @@ pub extern "C" fn pravega_manager_update_stream_with_policy(
     updated: *mut bool,
     error: *mut *mut PravegaError,
 ) -> PravegaStatus {
-    guarded(error, || {
-        let StreamArgs { manager, stream } = stream_args(manager, scope, stream)?;
-        let (scaling, retention) = args::handle("policy", policy)?.to_scaling_and_retention()?;
-        let tags = tag_list(tags, tag_count)?;
-        args::out_ptr("updated", updated)?;
-
-        let what = format!("update stream {stream}");
-        let configuration = StreamConfiguration {
-            scoped_stream: stream,
-            scaling,
-            retention,
-            tags,
-        };
-        let controller = manager.factory.controller_client();
-        args::store(
-            updated,
-            manager.call(&what, controller.update_stream(&configuration))?,
-        );
-        Ok(())
-    })
+    let change = PolicyChange::Update;
+    apply_policy(
+        change, manager, scope, stream, policy, tags, tag_count, updated, error,
+    )
 }
 
 /// Reads the policy of a stream into `*policy`. Blocks.
