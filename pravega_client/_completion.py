@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import logging
 import threading
 import weakref
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from ._ffi import error_from, ffi, invoke, lib
-
-logger = logging.getLogger("pravega_client")
 
 _BATCH = 256
 

@@ -39,6 +39,16 @@ pub(crate) fn required_name<'a>(name: &str, value: *const c_char) -> FfiResult<&
     Ok(text)
 }
 
+/// Reads a required scope and stream name pair into a `ScopedStream`.
+pub(crate) fn scoped_stream(
+    scope: *const c_char,
+    stream: *const c_char,
+) -> FfiResult<pravega_client_shared::ScopedStream> {
+    let scope = required_name("scope", scope)?;
+    let stream = required_name("stream", stream)?;
+    Ok(crate::manager::scoped_stream(scope, stream))
+}
+
 /// Borrows a byte buffer given as pointer and length. NULL is allowed only with length 0.
 pub(crate) fn bytes<'a>(name: &str, data: *const u8, len: usize) -> FfiResult<&'a [u8]> {
     if data.is_null() {

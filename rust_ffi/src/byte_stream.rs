@@ -3,7 +3,7 @@
 use crate::args;
 use crate::error::{FfiResult, PravegaError, PravegaStatus};
 use crate::guard::guarded;
-use crate::manager::{scoped_stream, PravegaManager};
+use crate::manager::PravegaManager;
 use crate::runtime::{free_in_runtime, SharedRuntime};
 use futures::FutureExt;
 use pravega_client::byte::{ByteReader, ByteWriter};
@@ -68,10 +68,7 @@ pub extern "C" fn pravega_byte_stream_new(
 ) -> PravegaStatus {
     guarded(error, || {
         let manager = args::handle("manager", manager)?;
-        let stream = scoped_stream(
-            args::required_name("scope", scope)?,
-            args::required_name("stream", stream)?,
-        );
+        let stream = args::scoped_stream(scope, stream)?;
         args::out_ptr("out", out)?;
 
         // The crate asserts on a multi-segment stream; check first for a clear error.

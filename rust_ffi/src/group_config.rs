@@ -3,7 +3,6 @@
 use crate::args;
 use crate::error::{FfiResult, PravegaError, PravegaStatus};
 use crate::guard::guarded;
-use crate::manager::scoped_stream;
 use pravega_client::event::reader_group::{
     ReaderGroupConfig, ReaderGroupConfigBuilder, StreamCutV1, StreamCutVersioned,
 };
@@ -115,10 +114,7 @@ pub extern "C" fn pravega_reader_group_config_add_stream(
 ) -> PravegaStatus {
     guarded(error, || {
         let config = config_mut(config)?;
-        let stream = scoped_stream(
-            args::required_name("scope", scope)?,
-            args::required_name("stream", stream)?,
-        );
+        let stream = args::scoped_stream(scope, stream)?;
         config.add(stream, if from_tail { Start::Tail } else { Start::Head })
     })
 }
@@ -137,10 +133,7 @@ pub extern "C" fn pravega_reader_group_config_add_stream_at(
 ) -> PravegaStatus {
     guarded(error, || {
         let config = config_mut(config)?;
-        let stream = scoped_stream(
-            args::required_name("scope", scope)?,
-            args::required_name("stream", stream)?,
-        );
+        let stream = args::scoped_stream(scope, stream)?;
         let segments = args::items("segments", segments, count)?;
         let offsets = args::items("offsets", offsets, count)?;
         if count == 0 {

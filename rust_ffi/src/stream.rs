@@ -3,10 +3,10 @@
 use crate::args;
 use crate::error::{FfiResult, PravegaError, PravegaStatus};
 use crate::guard::guarded;
-use crate::manager::{scoped_stream, PravegaManager};
+use crate::manager::PravegaManager;
 use crate::strings::PravegaStringList;
 use pravega_client_shared::{
-    CToken, Retention, RetentionType, ScaleType, Scaling, Scope, ScopedStream, StreamConfiguration,
+    CToken, Retention, RetentionType, ScaleType, Scaling, Scope, StreamConfiguration,
 };
 use std::ffi::c_char;
 
@@ -145,25 +145,6 @@ fn tag_list(tags: *const *const c_char, count: usize) -> FfiResult<Option<Vec<St
     Ok(Some(tags))
 }
 
-struct StreamArgs<'a> {
-    manager: &'a PravegaManager,
-    stream: ScopedStream,
-}
-
-fn stream_args<'a>(
-    manager: *const PravegaManager,
-    scope: *const c_char,
-    stream: *const c_char,
-) -> FfiResult<StreamArgs<'a>> {
-    Ok(StreamArgs {
-        manager: args::handle("manager", manager)?,
-        stream: scoped_stream(
-            args::required_name("scope", scope)?,
-            args::required_name("stream", stream)?,
-        ),
-    })
-}
-
 /// Lists the streams of a scope, following pagination, including the server's internal
 /// `_MARK` streams as the controller reports them. An unknown scope gives an empty list.
 /// Blocks. The caller frees `*out` with `pravega_string_list_free`.
@@ -249,7 +230,8 @@ fn apply_policy(
     error: *mut *mut PravegaError,
 ) -> PravegaStatus {
     guarded(error, || {
-        let StreamArgs { manager, stream } = stream_args(manager, scope, stream)?;
+        let manager = args::handle("manager", manager)?;
+        let stream = args::scoped_stream(scope, stream)?;
         let (scaling, retention) = args::handle("policy", policy)?.to_scaling_and_retention()?;
         let tags = tag_list(tags, tag_count)?;
         let (out_name, verb) = match change {
@@ -324,7 +306,8 @@ pub extern "C" fn pravega_manager_get_stream_policy(
     error: *mut *mut PravegaError,
 ) -> PravegaStatus {
     guarded(error, || {
-        let StreamArgs { manager, stream } = stream_args(manager, scope, stream)?;
+        let manager = args::handle("manager", manager)?;
+        let stream = args::scoped_stream(scope, stream)?;
         args::out_ptr("policy", policy)?;
 
         let what = format!("get the policy of stream {stream}");
@@ -349,7 +332,8 @@ pub extern "C" fn pravega_manager_get_stream_tags(
     error: *mut *mut PravegaError,
 ) -> PravegaStatus {
     guarded(error, || {
-        let StreamArgs { manager, stream } = stream_args(manager, scope, stream)?;
+        let manager = args::handle("manager", manager)?;
+        let stream = args::scoped_stream(scope, stream)?;
         args::out_ptr("out", out)?;
 
         let what = format!("get the tags of stream {stream}");
@@ -371,7 +355,8 @@ pub extern "C" fn pravega_manager_seal_stream(
     error: *mut *mut PravegaError,
 ) -> PravegaStatus {
     guarded(error, || {
-        let StreamArgs { manager, stream } = stream_args(manager, scope, stream)?;
+        let manager = args::handle("manager", manager)?;
+        let stream = args::scoped_stream(scope, stream)?;
         args::out_ptr("sealed", sealed)?;
 
         let what = format!("seal stream {stream}");
@@ -394,7 +379,8 @@ pub extern "C" fn pravega_manager_delete_stream(
     error: *mut *mut PravegaError,
 ) -> PravegaStatus {
     guarded(error, || {
-        let StreamArgs { manager, stream } = stream_args(manager, scope, stream)?;
+        let manager = args::handle("manager", manager)?;
+        let stream = args::scoped_stream(scope, stream)?;
         args::out_ptr("deleted", deleted)?;
 
         let what = format!("delete stream {stream}");

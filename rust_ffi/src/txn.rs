@@ -4,7 +4,7 @@ use crate::args;
 use crate::completion::{spawn_completing, Completion, PravegaCallback};
 use crate::error::{FfiResult, PravegaError, PravegaStatus};
 use crate::guard::guarded;
-use crate::manager::{scoped_stream, PravegaManager};
+use crate::manager::PravegaManager;
 use crate::runtime::{free_in_runtime, SharedRuntime};
 use crate::writer::check_event_size;
 use pravega_client::client_factory::ClientFactoryAsync;
@@ -164,10 +164,7 @@ pub extern "C" fn pravega_txn_writer_new(
 ) -> PravegaStatus {
     guarded(error, || {
         let manager = args::handle("manager", manager)?;
-        let stream = scoped_stream(
-            args::required_name("scope", scope)?,
-            args::required_name("stream", stream)?,
-        );
+        let stream = args::scoped_stream(scope, stream)?;
         args::out_ptr("out", out)?;
 
         let writer_id = WriterId(u128::from(writer_id));

@@ -4,7 +4,7 @@ use crate::args;
 use crate::completion::{Completion, PravegaCallback};
 use crate::error::{FfiResult, PravegaError, PravegaStatus};
 use crate::guard::guarded;
-use crate::manager::{scoped_stream, PravegaManager};
+use crate::manager::PravegaManager;
 use crate::runtime::{refuse_runtime_thread, SharedRuntime};
 use pravega_client::error::Error as WriterError;
 use pravega_client::event::EventWriter;
@@ -172,10 +172,7 @@ pub extern "C" fn pravega_writer_new(
 ) -> PravegaStatus {
     guarded(error, || {
         let manager = args::handle("manager", manager)?;
-        let stream = scoped_stream(
-            args::required_name("scope", scope)?,
-            args::required_name("stream", stream)?,
-        );
+        let stream = args::scoped_stream(scope, stream)?;
         args::out_ptr("out", out)?;
 
         let runtime = manager.runtime.clone();
