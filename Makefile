@@ -16,10 +16,19 @@ SERVER := server/pravega-standalone
 PYTEST_ARGS ?=
 
 
-.PHONY: all deps venv pypy-venv build build-pypy header test test-rust test-cpython \
-	test-pypy lint demo server-start server-stop clean
+# The C library: built by the same cargo command as setup.py runs, so that `make lib`
+# and `make build` share one build of the crate.
+CARGO_LIB := cargo rustc --lib --message-format=json-render-diagnostics \
+	--manifest-path rust_ffi/Cargo.toml --release --crate-type staticlib,cdylib
+RUST_OUT = $(CARGO_TARGET_DIR)/release
+C_BUILD := build/c
+PREFIX ?= /usr/local
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' rust_ffi/Cargo.toml | head -1)
 
-all: build
+.PHONY: all deps venv pypy-venv build build-pypy header lib install-lib test test-rust \
+	test-c test-cpython test-pypy lint demo server-start server-stop clean
+
+all: build lib
 
 # Debian packages come from apt when missing: cbindgen (it pins the header generator),
 # the venv modules, Maven, and PyPy. cargo and java must already be on the machine.
@@ -59,6 +68,25 @@ $(PYPY_VENV)/.ready: .make/deps requirements-dev.txt
 build-pypy: pypy-venv build
 	$(PYPY_VENV)/bin/python -m pip install -q --no-build-isolation .
 
+# libpravega_client.so and .a in build/c/lib, with a pkg-config file for the built
+# tree: PKG_CONFIG_PATH=build/c/lib/pkgconfig pkg-config --cflags --libs pravega_client
+lib: .make/deps
+	$(CARGO_LIB) >/dev/null
+	mkdir -p $(C_BUILD)/lib/pkgconfig
+	cp $(RUST_OUT)/libpravega_client.so $(RUST_OUT)/libpravega_client.a $(C_BUILD)/lib/
+	sed -e 's|@PREFIX@|$(CURDIR)/$(C_BUILD)|' -e 's|@INCLUDEDIR@|$(CURDIR)/include|' \
+		-e 's|@VERSION@|$(VERSION)|' rust_ffi/pravega_client.pc.in \
+		> $(C_BUILD)/lib/pkgconfig/pravega_client.pc
+
+install-lib: lib
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(C_BUILD)/lib/libpravega_client.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(C_BUILD)/lib/libpravega_client.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/pravega_client.h $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCLUDEDIR@|$${prefix}/include|' \
+		-e 's|@VERSION@|$(VERSION)|' rust_ffi/pravega_client.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/pravega_client.pc
+
 header: .make/deps
 	cd rust_ffi && cbindgen --quiet --config cbindgen.toml --crate pravega_client_ffi \
 		--output ../include/pravega_client.h
@@ -81,10 +109,22 @@ test-cpython: build
 test-pypy: build-pypy
 	$(PYPY_VENV)/bin/pytest $(PYTEST_ARGS)
 
-demo: build
+# `make demo DEMO_PYTHON=pypy` runs the quickstart on PyPy instead of CPython.
+DEMO_PYTHON ?= cpython
+ifeq ($(DEMO_PYTHON),pypy)
+DEMO_BUILD := build-pypy
+DEMO_PY := $(PYPY_VENV)/bin/python
+else ifeq ($(DEMO_PYTHON),cpython)
+DEMO_BUILD := build
+DEMO_PY := $(VENV_PY)
+else
+$(error DEMO_PYTHON must be cpython or pypy, not $(DEMO_PYTHON))
+endif
+
+demo: $(DEMO_BUILD)
 	@uri=$$($(SERVER) start) || exit 1; \
 	trap '$(SERVER) stop' EXIT; \
-	$(VENV_PY) examples/quickstart.py "$$uri"
+	$(DEMO_PY) examples/quickstart.py "$$uri"
 
 server-start: .make/deps
 	$(SERVER) start

@@ -4,6 +4,7 @@ Run it against a server: python examples/quickstart.py tcp://127.0.0.1:9090
 """
 
 import asyncio
+import platform
 import sys
 import uuid
 
@@ -24,6 +25,10 @@ def main(controller_uri: str) -> None:
     scope = f"quickstart-{uuid.uuid4().hex[:8]}"
     stream = "greetings"
 
+    print(
+        f"pravega_client {pravega_client.__version__} on "
+        f"{platform.python_implementation()} {platform.python_version()}"
+    )
     with pravega_client.StreamManager(controller_uri) as manager:
         manager.create_scope(scope)
         manager.create_stream(scope, stream, 1)

@@ -21,6 +21,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The ABI version this header describes. It grows whenever a function, type or
+// constant changes in a way that breaks programs built against an older header.
+//
+// A host built against this header checks at start-up that
+// `pravega_abi_version() == PRAVEGA_ABI_VERSION`, and refuses to go on otherwise: the
+// shared library it loaded is not the one it was compiled for.
+#define PRAVEGA_ABI_VERSION 1
+
 // The most one write call takes: the protocol's limit for one append.
 #define PRAVEGA_MAX_BYTE_WRITE 8388608
 
@@ -278,8 +286,13 @@ typedef struct {
 extern "C" {
 #endif // __cplusplus
 
-// The version of this library, as a static NUL-terminated string. Never free it.
+// The version of this library, as a static NUL-terminated string such as "0.1.0".
+// Never free it. Thread-safe.
 const char *pravega_version(void);
+
+// The ABI version of the loaded library; compare it with `PRAVEGA_ABI_VERSION`.
+// Thread-safe.
+uint32_t pravega_abi_version(void);
 
 // Opens `scope/stream` as a byte stream; writes go to its current tail. The stream
 // must exist and have exactly one segment. Blocks. The caller frees `*out` with

@@ -35,8 +35,8 @@ from .stream_reader import (
 )
 from .stream_writer import StreamWriter
 from .transaction import StreamTransaction, StreamTxnWriter
+from ._version import __version__
 
-__version__ = "0.1.0"
 native_version = _ffi_module.string(_lib.pravega_version()).decode()
 
 __all__ = [

@@ -6,8 +6,40 @@ from typing import Any, Callable, Dict, Optional, Type
 
 from . import exceptions as exc
 from ._native import ffi, lib
+from ._version import __version__
 
 __all__ = ["ffi", "lib", "invoke", "raise_for", "encode_name", "encode_optional"]
+
+
+def check_native_library(
+    abi_version: int, header_abi_version: int, native_version: str, package_version: str
+) -> None:
+    """Refuses a native library that does not match this package.
+
+    The extension links the Rust library statically, so a mismatch means a stale or
+    mixed build (an old staticlib linked against a newer header, say). Failing at
+    import names the problem; going on would fail later in ways that do not.
+    """
+    if abi_version != header_abi_version:
+        raise ImportError(
+            f"pravega_client: the native library has ABI version {abi_version}, but "
+            f"this package was built for ABI version {header_abi_version}; rebuild "
+            "and reinstall the package"
+        )
+    if native_version != package_version:
+        raise ImportError(
+            f"pravega_client: the native library is version {native_version}, but "
+            f"the Python package is version {package_version}; rebuild and reinstall "
+            "the package"
+        )
+
+
+check_native_library(
+    lib.pravega_abi_version(),
+    lib.PRAVEGA_ABI_VERSION,
+    ffi.string(lib.pravega_version()).decode(),
+    __version__,
+)
 
 # Status codes of the C ABI (PravegaStatus in include/pravega_client.h) mapped to the
 # exception raised for them.

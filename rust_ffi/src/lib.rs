@@ -39,8 +39,24 @@ pub use writer::*;
 
 use std::ffi::c_char;
 
-/// The version of this library, as a static NUL-terminated string. Never free it.
+/// The ABI version this header describes. It grows whenever a function, type or
+/// constant changes in a way that breaks programs built against an older header.
+///
+/// A host built against this header checks at start-up that
+/// `pravega_abi_version() == PRAVEGA_ABI_VERSION`, and refuses to go on otherwise: the
+/// shared library it loaded is not the one it was compiled for.
+pub const PRAVEGA_ABI_VERSION: u32 = 1;
+
+/// The version of this library, as a static NUL-terminated string such as "0.1.0".
+/// Never free it. Thread-safe.
 #[no_mangle]
 pub extern "C" fn pravega_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// The ABI version of the loaded library; compare it with `PRAVEGA_ABI_VERSION`.
+/// Thread-safe.
+#[no_mangle]
+pub extern "C" fn pravega_abi_version() -> u32 {
+    PRAVEGA_ABI_VERSION
 }
