@@ -353,3 +353,35 @@ print("done")
 
     assert (finished.returncode, finished.stdout.strip()) == (0, "done")
     assert finished.stderr == ""
+
+
+def test_objects_dropped_without_close_are_freed_by_the_collector(
+    controller_uri: str, scope: str, stream: str
+) -> None:
+    # PyPy frees nothing when the last reference goes, only when its collector runs, so
+    # handles must be released by finalizers and never by reference counting alone.
+    # The runtime threads of a manager end only once every object made from it is
+    # freed: that makes the release visible.
+    gc.collect()
+    threads_before = process_resources()[0]
+
+    def make_and_drop() -> None:
+        manager = pravega_client.StreamManager(controller_uri)
+        writer = manager.create_writer(scope, stream)
+        writer.write_event("dropped without close")
+        writer.flush()
+        group = manager.create_reader_group(unique_name("dropped"), scope, stream)
+        group.create_reader("reader")
+        byte_stream_name = unique_name("bytes")
+        manager.create_stream(scope, byte_stream_name, 1)
+        manager.create_byte_stream(scope, byte_stream_name)
+        assert process_resources()[0] > threads_before, "the runtime should be up"
+
+    make_and_drop()
+
+    def collected_and_stopped() -> bool:
+        gc.collect()
+        return process_resources()[0] <= threads_before
+
+    wait_for(collected_and_stopped, seconds=20)
+    assert process_resources()[0] <= threads_before
