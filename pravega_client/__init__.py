@@ -6,6 +6,7 @@ a C ABI over the Rust client with cffi, for CPython and PyPy.
 
 from ._ffi import ffi as _ffi_module
 from ._ffi import lib as _lib
+from ._version import __version__ as __version__
 from .byte_stream import ByteStream
 from .exceptions import (
     AlreadyExistsError,
@@ -35,7 +36,6 @@ from .stream_reader import (
 )
 from .stream_writer import StreamWriter
 from .transaction import StreamTransaction, StreamTxnWriter
-from ._version import __version__
 
 native_version = _ffi_module.string(_lib.pravega_version()).decode()
 

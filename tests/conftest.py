@@ -38,9 +38,18 @@ def free_ports(count: int) -> list:
             sock.close()
 
 
+def tool_environment() -> Dict[str, str]:
+    """The environment for programs the tests start that are not under test: the
+    server and cbindgen. `make test-asan` preloads AddressSanitizer into Python, and a
+    JVM or rustc with that preloaded hangs or crashes."""
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    return env
+
+
 def server_environment(state_dir: str) -> Dict[str, str]:
     controller, segment_store, zookeeper, rest, admin = free_ports(5)
-    env = dict(os.environ)
+    env = tool_environment()
     env.update(
         PRAVEGA_STATE_DIR=state_dir,
         PRAVEGA_CONTROLLER_PORT=str(controller),

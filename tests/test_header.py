@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import tool_environment
+
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = ROOT / "include" / "pravega_client.h"
 
@@ -28,6 +30,7 @@ def test_committed_header_is_not_stale(tmp_path: Path) -> None:
             str(fresh),
         ],
         cwd=ROOT / "rust_ffi",
+        env=tool_environment(),
         check=True,
     )
 

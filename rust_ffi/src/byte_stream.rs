@@ -21,8 +21,8 @@ pub const PRAVEGA_MAX_BYTE_WRITE: usize = 8_388_608;
 /// A stream with exactly one segment, used as a sequence of bytes.
 ///
 /// Writes append at the tail. Reads and seeks move a read position of their own. All
-/// calls block. Thread-safe, one call at a time. It may outlive its manager. Free it,
-/// once, with `pravega_byte_stream_free`.
+/// calls block. Thread-safe, one call at a time: a call waits for the one before it. It
+/// may outlive its manager. Free it, once, with `pravega_byte_stream_free`.
 pub struct PravegaByteStream {
     writer: AsyncMutex<ByteWriter>,
     reader: AsyncMutex<ByteReader>,
@@ -58,6 +58,13 @@ async fn no_panic<T>(what: &str, work: impl Future<Output = T>) -> FfiResult<T> 
 /// Opens `scope/stream` as a byte stream; writes go to its current tail. The stream
 /// must exist and have exactly one segment. Blocks. The caller frees `*out` with
 /// `pravega_byte_stream_free`.
+///
+/// Fails with:
+/// - `PRAVEGA_STATUS_INVALID_ARGUMENT` when the stream has no current segment, or more
+///   than one.
+/// - `PRAVEGA_STATUS_NOT_FOUND`, `PRAVEGA_STATUS_UNAVAILABLE` or
+///   `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller cannot list its segments.
+/// - `PRAVEGA_STATUS_IO_ERROR` when the segment cannot be opened.
 #[no_mangle]
 pub extern "C" fn pravega_byte_stream_new(
     manager: *const PravegaManager,
@@ -105,7 +112,11 @@ pub extern "C" fn pravega_byte_stream_new(
 }
 
 /// Appends up to `PRAVEGA_MAX_BYTE_WRITE` bytes of `data` at the tail and stores how
-/// many in `*written`. The bytes are durable after `pravega_byte_stream_flush`.
+/// many in `*written`: fewer than `len` only when `len` is larger than that. The bytes
+/// are durable after `pravega_byte_stream_flush`. With `len` 0 it stores 0 at once.
+/// Blocks.
+///
+/// Fails with `PRAVEGA_STATUS_IO_ERROR` when an earlier write was found to have failed.
 #[no_mangle]
 pub extern "C" fn pravega_byte_stream_write(
     stream: *const PravegaByteStream,
@@ -132,6 +143,8 @@ pub extern "C" fn pravega_byte_stream_write(
 }
 
 /// Waits until every byte written is durable. Blocks.
+///
+/// Fails with `PRAVEGA_STATUS_IO_ERROR` when some of them could not be written.
 #[no_mangle]
 pub extern "C" fn pravega_byte_stream_flush(
     stream: *const PravegaByteStream,
@@ -152,8 +165,12 @@ pub extern "C" fn pravega_byte_stream_flush(
 }
 
 /// Reads up to `len` bytes at the read position into `buf`, storing the count in
-/// `*read`. At the tail it stores 0 at once rather than wait for more data. Fails with
-/// `PRAVEGA_STATUS_IO_ERROR` when the data at the position was truncated away. Blocks.
+/// `*read`, and moves the position past them. At the tail it stores 0 at once rather
+/// than wait for more data. Blocks.
+///
+/// Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `buf` is NULL but `len` is not 0,
+/// and `PRAVEGA_STATUS_IO_ERROR` when reading fails, for example because the data at
+/// the position was truncated away.
 #[no_mangle]
 pub extern "C" fn pravega_byte_stream_read(
     stream: *const PravegaByteStream,
@@ -196,8 +213,11 @@ pub extern "C" fn pravega_byte_stream_read(
 }
 
 /// Moves the read position: `whence` 0 from the start, 1 from the current position, 2
-/// from the tail. The result must lie between the head and the tail, else
-/// `PRAVEGA_STATUS_INVALID_ARGUMENT`. Stores the new position in `*position`. Blocks.
+/// from the tail. Stores the new position in `*position`. Blocks.
+///
+/// Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `whence` is not 0, 1 or 2, or the
+/// new position would lie before the head or past the tail; and
+/// `PRAVEGA_STATUS_IO_ERROR` when the head or tail cannot be read.
 #[no_mangle]
 pub extern "C" fn pravega_byte_stream_seek(
     stream: *const PravegaByteStream,
@@ -246,7 +266,8 @@ pub extern "C" fn pravega_byte_stream_seek(
     })
 }
 
-/// The read position. 0 when `stream` is NULL.
+/// The read position. 0 when `stream` is NULL. Makes no network call, but waits while
+/// another call on the stream is running; that wait is not refused inside a callback.
 #[no_mangle]
 pub extern "C" fn pravega_byte_stream_tell(stream: *const PravegaByteStream) -> u64 {
     args::handle("stream", stream).map_or(0, |stream| {
@@ -256,6 +277,8 @@ pub extern "C" fn pravega_byte_stream_tell(stream: *const PravegaByteStream) -> 
 
 /// Stores the offsets of the first (`head`) and past the last (`tail`) byte held now.
 /// Blocks.
+///
+/// Fails with `PRAVEGA_STATUS_IO_ERROR` when the segment store cannot tell them.
 #[no_mangle]
 pub extern "C" fn pravega_byte_stream_bounds(
     stream: *const PravegaByteStream,
@@ -286,6 +309,9 @@ pub extern "C" fn pravega_byte_stream_bounds(
 }
 
 /// Drops the data before `offset`, which must not be past the tail. Blocks.
+///
+/// Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `offset` is negative or past the
+/// tail, and `PRAVEGA_STATUS_IO_ERROR` when the segment store refuses.
 #[no_mangle]
 pub extern "C" fn pravega_byte_stream_truncate(
     stream: *const PravegaByteStream,
@@ -316,7 +342,8 @@ pub extern "C" fn pravega_byte_stream_truncate(
     })
 }
 
-/// Frees a byte stream without flushing it. NULL is ignored; freeing twice is undefined.
+/// Frees a byte stream without flushing it: call `pravega_byte_stream_flush` first to
+/// keep what was written. NULL is ignored; freeing twice is undefined behaviour.
 #[no_mangle]
 pub extern "C" fn pravega_byte_stream_free(stream: *mut PravegaByteStream) {
     free_in_runtime(stream, |stream| stream.runtime.clone());

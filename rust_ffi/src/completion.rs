@@ -21,12 +21,20 @@ use tokio::runtime::Handle;
 /// the outcome (see `PravegaCompletion`). The struct itself is valid only during the
 /// call; the `error` and `result` it carries belong to the callback from then on.
 ///
-/// The callback runs on a library thread (a runtime worker, or the thread that freed a
-/// handle whose operations were cancelled), never on the thread that started the
-/// operation unless that thread is freeing the handle. It must return quickly, must not
-/// block, and must not call blocking functions of this library: those fail with
-/// `PRAVEGA_STATUS_WOULD_DEADLOCK`. It may free `error` and `result`, and may start new
-/// asynchronous operations.
+/// Where it runs: as a rule on a runtime thread of the library, named "pravega-client".
+/// Callbacks of different operations may run at the same time on different threads, so
+/// whatever they share needs a lock. The exceptions: when a runtime stops with
+/// operations still pending (its last handle was freed), those complete with
+/// `PRAVEGA_STATUS_CANCELLED` on the thread that stops it, which may be the thread that
+/// freed the handle; and a writer call that fails after taking its callback has fired
+/// it, with `PRAVEGA_STATUS_CANCELLED`, on the calling thread (see
+/// `pravega_writer_write`).
+///
+/// What it may do: read and free `error` and `result`, start asynchronous operations,
+/// call functions that do not block, and free handles. What it must not do: block, as a
+/// blocked runtime thread holds up other operations; call a function documented as
+/// "Blocks", which fails with `PRAVEGA_STATUS_WOULD_DEADLOCK` there; or unwind out of
+/// the call (a C++ exception, a longjmp).
 pub type PravegaCallback =
     Option<unsafe extern "C" fn(user_data: *mut c_void, completion: *const PravegaCompletion)>;
 
@@ -125,17 +133,34 @@ where
     runtime.spawn(async move {
         let outcome = AssertUnwindSafe(work).catch_unwind().await;
         let outcome = match outcome {
-            Ok(result) => result.map(|address| address as *mut c_void),
+            Ok(result) => result,
             Err(payload) => Err(panic_error(payload.as_ref())),
         };
-        completion.finish(outcome);
+        if outcome.is_err() && runtime_is_stopping().await {
+            // A shutdown tears down the connections under a pending operation, which may
+            // then fail, or panic, before its task is dropped. What happened to it is
+            // that it was cancelled, and that is what the caller is told.
+            completion.fail(PravegaError::new(
+                PravegaStatus::Cancelled,
+                "the runtime shut down before the operation completed",
+            ));
+            return;
+        }
+        completion.finish(outcome.map(|address| address as *mut c_void));
     });
+}
+
+/// Whether the runtime this task runs on is shutting down. It closes its task list before
+/// it tears down any task, and a task spawned after that is cancelled at once.
+async fn runtime_is_stopping() -> bool {
+    matches!(tokio::spawn(async {}).await, Err(error) if error.is_cancelled())
 }
 
 /// The outcome of one asynchronous operation, as given to a `PravegaCallback` or
 /// drained from a `PravegaCompletionQueue`.
 ///
-/// Whoever receives it owns `error` and `result`.
+/// Whoever receives it, the callback or the thread that drains the queue, owns `error`
+/// and `result`. It is a plain value and may be copied.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct PravegaCompletion {
@@ -145,8 +170,8 @@ pub struct PravegaCompletion {
     pub status: PravegaStatus,
     /// NULL on success; otherwise an error to free with `pravega_error_free`.
     pub error: *mut PravegaError,
-    /// The operation's result, as each function describes; NULL when it has none or
-    /// failed.
+    /// The operation's result, as each function describes, with how to free it; NULL
+    /// when it has none or failed.
     pub result: *mut c_void,
 }
 
@@ -161,7 +186,8 @@ unsafe impl Send for PravegaCompletion {}
 /// and the host wakes once per batch: the descriptor gets one byte when the queue goes
 /// from empty to non-empty, not one per completion.
 ///
-/// The queue must outlive every operation that was given it as `user_data`.
+/// The queue must outlive every operation that was given it as `user_data`: free it,
+/// once, with `pravega_completion_queue_free` only after all of them have completed.
 pub struct PravegaCompletionQueue {
     state: Mutex<QueueState>,
     wake_reader: UnixStream,
@@ -245,7 +271,11 @@ impl Drop for PravegaCompletionQueue {
     }
 }
 
-/// Makes a completion queue. Free it with `pravega_completion_queue_free`.
+/// Makes a completion queue. The caller frees `*out` with
+/// `pravega_completion_queue_free`.
+///
+/// Fails with `PRAVEGA_STATUS_INTERNAL` when its wake-up socket pair cannot be made (for
+/// example when the process is out of file descriptors).
 #[no_mangle]
 pub extern "C" fn pravega_completion_queue_new(
     out: *mut *mut PravegaCompletionQueue,
@@ -264,10 +294,11 @@ pub extern "C" fn pravega_completion_queue_new(
     })
 }
 
-/// The descriptor that becomes readable when completions are waiting.
+/// The descriptor that becomes readable when completions are waiting; watch it for input
+/// with poll, epoll or select.
 ///
 /// It belongs to the queue: do not close it, and do not read it yourself (draining does).
-/// Returns -1 when `queue` is NULL. Thread-safe.
+/// It is valid until the queue is freed. Returns -1 when `queue` is NULL. Thread-safe.
 #[no_mangle]
 pub extern "C" fn pravega_completion_queue_fd(queue: *const PravegaCompletionQueue) -> i32 {
     match args::handle("queue", queue) {
@@ -277,9 +308,11 @@ pub extern "C" fn pravega_completion_queue_fd(queue: *const PravegaCompletionQue
 }
 
 /// A `PravegaCallback` that appends a copy of `completion` to the queue given as
-/// `user_data`.
+/// `user_data`, which must be a live queue.
 ///
-/// Thread-safe. Ownership of `error` and `result` moves into the queue.
+/// Thread-safe, and it only takes the queue's lock briefly. Ownership of `error` and
+/// `result` moves into the queue. Hosts pass it to asynchronous functions; they seldom
+/// call it themselves.
 #[no_mangle]
 pub unsafe extern "C" fn pravega_completion_queue_push(
     user_data: *mut c_void,
@@ -306,8 +339,12 @@ pub unsafe extern "C" fn pravega_completion_queue_push(
 /// Moves up to `capacity` queued completions into `out`, oldest first, and stores how
 /// many were moved in `*count`.
 ///
-/// When this empties the queue it also clears the wake-up descriptor. Thread-safe; one
-/// thread at a time should drain a queue, so that completions stay in order.
+/// The caller owns the `error` and `result` of each completion moved. When this empties
+/// the queue it also clears the wake-up descriptor, so drain until `*count` is less
+/// than `capacity` before waiting on the descriptor again. Does not block. Thread-safe;
+/// one thread at a time should drain a queue, so that completions stay in order.
+///
+/// Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `out` is NULL and `capacity` > 0.
 #[no_mangle]
 pub extern "C" fn pravega_completion_queue_drain(
     queue: *const PravegaCompletionQueue,

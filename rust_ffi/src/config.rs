@@ -238,7 +238,8 @@ fn read_pem(value: &str) -> FfiResult<String> {
     })
 }
 
-/// Makes an empty config. Free it with `pravega_config_free`.
+/// Makes an empty config, every setting at its default. The caller frees `*out` with
+/// `pravega_config_free`.
 #[no_mangle]
 pub extern "C" fn pravega_config_new(
     out: *mut *mut PravegaConfig,
@@ -264,8 +265,12 @@ pub extern "C" fn pravega_config_new(
 ///   (2000), `retry.max_attempts` (8; 0 for no limit): back-off for failed requests to
 ///   the controller and the segment stores.
 ///
-/// An unknown key or a malformed value fails with `PRAVEGA_STATUS_INVALID_ARGUMENT`.
-/// Neither string is kept after the call.
+/// Neither string is kept after the call. Does not block. Whether the settings fit
+/// together (TLS and the URI scheme, credentials in pairs) is checked by
+/// `pravega_manager_new`.
+///
+/// Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` for an unknown key, a malformed value,
+/// or a `tls.trust_cert` file that cannot be read; the config is then unchanged.
 #[no_mangle]
 pub extern "C" fn pravega_config_set(
     config: *mut PravegaConfig,
@@ -284,7 +289,8 @@ pub extern "C" fn pravega_config_set(
     })
 }
 
-/// Frees a config. NULL is ignored; freeing twice is undefined behaviour.
+/// Frees a config. NULL is ignored; freeing twice is undefined behaviour. Managers made
+/// with it are not affected.
 #[no_mangle]
 pub extern "C" fn pravega_config_free(config: *mut PravegaConfig) {
     if !config.is_null() {

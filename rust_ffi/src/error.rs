@@ -5,39 +5,46 @@ use std::fmt::Display;
 
 /// The outcome of a call or of an asynchronous completion.
 ///
-/// Every exported function returns one of these. `PRAVEGA_STATUS_OK` is zero, and every
-/// failure is non-zero. New codes may be added at the end; hosts should treat an unknown
-/// code as a generic failure.
+/// Every function that can fail returns one of these. `PRAVEGA_STATUS_OK` is zero, and
+/// every failure is non-zero. New codes may be added at the end; hosts should treat an
+/// unknown code as a generic failure. The error's message says more, for people: do not
+/// parse it.
 #[repr(i32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PravegaStatus {
     /// The call succeeded.
     Ok = 0,
-    /// An argument was NULL, not valid UTF-8, out of range, or otherwise malformed.
+    /// An argument was NULL, not valid UTF-8, empty, out of range or otherwise malformed,
+    /// or does not fit the object (an event too large, a slice of another reader).
     InvalidArgument = 1,
-    /// The handle was closed, or the object it names can no longer be used.
+    /// The object can no longer be used: a reader that went offline or was freed, or a
+    /// writer whose acknowledgements stopped after an internal failure.
     Closed = 2,
-    /// The controller refused or failed the request.
+    /// The controller refused or failed the request, for example to delete a stream that
+    /// is not sealed or a scope that still holds streams.
     ControllerError = 3,
-    /// Reading from or writing to a segment store failed.
+    /// Reading from or writing to a segment store failed, or the server refused a write.
     IoError = 4,
-    /// The operation did not finish within its time limit.
+    /// A blocking call did not finish within its limit: the controller timeout, or the
+    /// timeout given to a flush.
     Timeout = 5,
-    /// The object named (scope, stream, reader, transaction, ...) does not exist.
+    /// The object named (scope, stream, transaction, ...) does not exist, or a reader
+    /// group has no positions yet.
     NotFound = 6,
-    /// The object named already exists or is already online.
+    /// The object named already exists: a reader of that name is already online.
     AlreadyExists = 7,
-    /// A transaction was used after it was committed or aborted, or its commit failed.
+    /// A transaction was committed or aborted already, so it cannot be used again.
     TxnFailed = 8,
-    /// A blocking function was called on a runtime thread, for example from inside a
-    /// callback. It would deadlock, so it was refused.
+    /// A blocking function was called on a library thread, for example from inside a
+    /// callback. It could deadlock, so it was refused.
     WouldDeadlock = 9,
-    /// The operation was cancelled before it completed, for example because its handle
-    /// was freed or the runtime shut down.
+    /// An asynchronous operation ended before it completed: its runtime stopped, or the
+    /// writer call that took its callback failed.
     Cancelled = 10,
     /// A bug in this library or in the client crate below it: a panic was caught.
     Internal = 11,
-    /// The server could not be reached (connection refused, unknown host, ...).
+    /// The controller could not be reached (connection refused, unknown host, ...), even
+    /// after the configured retries.
     Unavailable = 12,
     /// The operation is not supported in this situation; the message says why.
     Unsupported = 13,
@@ -107,6 +114,7 @@ pub extern "C" fn pravega_error_message(error: *const PravegaError) -> *const c_
 }
 
 /// Frees an error. NULL is ignored. Freeing the same error twice is undefined behaviour.
+/// Thread-safe.
 #[no_mangle]
 pub extern "C" fn pravega_error_free(error: *mut PravegaError) {
     if !error.is_null() {

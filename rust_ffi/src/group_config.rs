@@ -22,7 +22,8 @@ enum Start {
 /// The streams of a reader group and where each starts. Build it, pass it to
 /// `pravega_reader_group_new`, then free it with `pravega_reader_group_config_free`.
 ///
-/// Not thread-safe; it is copied by `pravega_reader_group_new`.
+/// Not thread-safe: use it from one thread at a time. It is copied by
+/// `pravega_reader_group_new`, so it may be freed right after that call.
 #[derive(Default)]
 pub struct PravegaReaderGroupConfig {
     streams: Vec<(ScopedStream, Start)>,
@@ -87,7 +88,8 @@ fn config_mut<'a>(
         .ok_or_else(|| PravegaError::invalid_argument("config must not be NULL"))
 }
 
-/// Makes an empty reader group configuration.
+/// Makes an empty reader group configuration. The caller frees `*out` with
+/// `pravega_reader_group_config_free`.
 #[no_mangle]
 pub extern "C" fn pravega_reader_group_config_new(
     out: *mut *mut PravegaReaderGroupConfig,
@@ -104,6 +106,10 @@ pub extern "C" fn pravega_reader_group_config_new(
 }
 
 /// Adds `scope/stream`, read from its head, or from its tail when `from_tail` is true.
+/// Does not block; whether the stream exists is checked by `pravega_reader_group_new`.
+///
+/// Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when the stream is in the configuration
+/// already.
 #[no_mangle]
 pub extern "C" fn pravega_reader_group_config_add_stream(
     config: *mut PravegaReaderGroupConfig,
@@ -121,6 +127,10 @@ pub extern "C" fn pravega_reader_group_config_add_stream(
 
 /// Adds `scope/stream`, read from a stream cut: `count` pairs of segment number
 /// (`segments[i]`) and byte offset (`offsets[i]`), as `pravega_stream_cut_get` gives.
+/// Both arrays are read during the call only. Does not block.
+///
+/// Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `count` is 0, an array is NULL, an
+/// offset is negative, or the stream is in the configuration already.
 #[no_mangle]
 pub extern "C" fn pravega_reader_group_config_add_stream_at(
     config: *mut PravegaReaderGroupConfig,
@@ -155,7 +165,8 @@ pub extern "C" fn pravega_reader_group_config_add_stream_at(
     })
 }
 
-/// Frees a configuration. NULL is ignored; freeing twice is undefined behaviour.
+/// Frees a configuration. NULL is ignored; freeing twice is undefined behaviour. Reader
+/// groups made with it are not affected.
 #[no_mangle]
 pub extern "C" fn pravega_reader_group_config_free(config: *mut PravegaReaderGroupConfig) {
     if !config.is_null() {
@@ -164,9 +175,11 @@ pub extern "C" fn pravega_reader_group_config_free(config: *mut PravegaReaderGro
     }
 }
 
-/// The position of a reader group in one stream: an offset for each segment.
+/// The position of a reader group in one stream: an offset for each segment, as
+/// `pravega_reader_group_get_stream_cut` gives it.
 ///
-/// Immutable and thread-safe. Free it, once, with `pravega_stream_cut_free`.
+/// Immutable and thread-safe. It depends on no other object. Free it, once, with
+/// `pravega_stream_cut_free`.
 pub struct PravegaStreamCut {
     stream: CString,
     positions: Vec<(i64, i64)>,
@@ -191,14 +204,16 @@ pub extern "C" fn pravega_stream_cut_stream(cut: *const PravegaStreamCut) -> *co
     args::handle("cut", cut).map_or(b"\0".as_ptr().cast(), |cut| cut.stream.as_ptr())
 }
 
-/// The number of segments in the cut; 0 when `cut` is NULL.
+/// The number of segments in the cut; 0 when `cut` is NULL. Use it as the bound for
+/// `pravega_stream_cut_get`.
 #[no_mangle]
 pub extern "C" fn pravega_stream_cut_len(cut: *const PravegaStreamCut) -> usize {
     args::handle("cut", cut).map_or(0, |cut| cut.positions.len())
 }
 
 /// Stores the `index`th segment number and offset of the cut, in segment order.
-/// Returns false, storing nothing, when `cut` is NULL or `index` is out of range.
+/// Returns false, storing nothing, when `cut`, `segment` or `offset` is NULL, or `index`
+/// is out of range.
 #[no_mangle]
 pub extern "C" fn pravega_stream_cut_get(
     cut: *const PravegaStreamCut,

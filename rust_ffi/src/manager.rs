@@ -17,8 +17,9 @@ use std::time::Duration;
 
 /// A client for one Pravega cluster.
 ///
-/// It owns a tokio runtime and a connection pool. Writers, reader groups and readers made
-/// from it share that runtime and keep it alive: they go on working after the manager is
+/// It owns a tokio runtime and a connection pool. Every object made from it (writers,
+/// reader groups and readers, transactional writers and transactions, byte streams)
+/// shares that runtime and keeps it alive: they go on working after the manager is
 /// freed, and the runtime stops when the last of them is freed.
 ///
 /// Thread-safe: any thread may call any function on it at the same time. Free it, once,
@@ -87,9 +88,17 @@ pub(crate) fn scoped_stream(scope: &str, stream: &str) -> ScopedStream {
 /// Connects a manager to the controller at `controller_uri` (`tcp://host:port` or
 /// `tls://host:port`).
 ///
-/// `config` may be NULL for defaults; it is copied, not kept. No network call is made
-/// here: a wrong address shows up on the first call that needs the controller. On
-/// success `*out` receives a manager that the caller frees with `pravega_manager_free`.
+/// `config` may be NULL for defaults; it is copied, not kept. Does not block: no network
+/// call is made here, so a wrong address shows up on the first call that needs the
+/// controller. On success `*out` receives a manager that the caller frees with
+/// `pravega_manager_free`.
+///
+/// Fails with:
+/// - `PRAVEGA_STATUS_INVALID_ARGUMENT` when the URI is not `tcp://` or `tls://` followed
+///   by `host:port` (several joined by commas), `tls.enabled` disagrees with the scheme,
+///   or the credentials are incomplete or given twice (a username without a password,
+///   or both a username and a token).
+/// - `PRAVEGA_STATUS_INTERNAL` when the runtime's threads cannot be started.
 #[no_mangle]
 pub extern "C" fn pravega_manager_new(
     controller_uri: *const c_char,
@@ -124,9 +133,10 @@ pub extern "C" fn pravega_manager_new(
 /// Frees a manager. NULL is ignored; freeing twice is undefined behaviour.
 ///
 /// Objects made from the manager stay usable. When nothing else holds the runtime, this
-/// stops it, waiting up to 5 s for its threads; operations still pending then complete
-/// with `PRAVEGA_STATUS_CANCELLED`. Safe to call from any thread, including from inside
-/// a callback.
+/// stops it, waiting up to 5 s for its threads (inside a callback it leaves that to a
+/// thread of its own and returns at once); operations still pending then complete with
+/// `PRAVEGA_STATUS_CANCELLED`. Safe to call from any thread, including from inside a
+/// callback.
 #[no_mangle]
 pub extern "C" fn pravega_manager_free(manager: *mut PravegaManager) {
     let _ = guarded(std::ptr::null_mut(), || {
@@ -138,8 +148,10 @@ pub extern "C" fn pravega_manager_free(manager: *mut PravegaManager) {
     });
 }
 
-/// Creates a scope. `*created` is false when it already existed. Blocks, up to the
-/// controller timeout.
+/// Creates a scope. `*created` is false when it already existed. Blocks.
+///
+/// Fails with `PRAVEGA_STATUS_UNAVAILABLE` when the controller cannot be reached, and
+/// `PRAVEGA_STATUS_CONTROLLER_ERROR` when it refuses (for example an invalid name).
 #[no_mangle]
 pub extern "C" fn pravega_manager_create_scope(
     manager: *const PravegaManager,
@@ -162,6 +174,9 @@ pub extern "C" fn pravega_manager_create_scope(
 }
 
 /// Deletes an empty scope. `*deleted` is false when it did not exist. Blocks.
+///
+/// Fails with `PRAVEGA_STATUS_CONTROLLER_ERROR` when the scope still holds streams, and
+/// `PRAVEGA_STATUS_UNAVAILABLE` when the controller cannot be reached.
 #[no_mangle]
 pub extern "C" fn pravega_manager_delete_scope(
     manager: *const PravegaManager,
@@ -187,6 +202,9 @@ pub extern "C" fn pravega_manager_delete_scope(
 ///
 /// On success `*out` receives a list that the caller frees with
 /// `pravega_string_list_free`.
+///
+/// Fails with `PRAVEGA_STATUS_UNAVAILABLE` when the controller cannot be reached, and
+/// `PRAVEGA_STATUS_CONTROLLER_ERROR` when it fails the request.
 #[no_mangle]
 pub extern "C" fn pravega_manager_list_scopes(
     manager: *const PravegaManager,

@@ -6,7 +6,7 @@ use crate::error::{PravegaError, PravegaStatus};
 use crate::group_config::{no_positions, PravegaReaderGroupConfig, PravegaStreamCut};
 use crate::guard::guarded;
 use crate::manager::PravegaManager;
-use crate::runtime::{free_in_runtime, SharedRuntime};
+use crate::runtime::{free_in_runtime, refuse_runtime_thread, SharedRuntime};
 use futures::FutureExt;
 use pravega_client::event::reader::{EventReaderError, SegmentSlice};
 use pravega_client::event::reader_group_state::ReaderGroupStateError;
@@ -20,10 +20,14 @@ use std::time::Duration;
 use tokio::runtime::Handle;
 use tokio::sync::Mutex as AsyncMutex;
 
+// How long a freed slice waits for its reader before it is dropped instead of released.
+// Longer than an acquire normally holds the reader (its wait for data is about 1 s).
+const SLICE_RELEASE_WAIT: Duration = Duration::from_secs(3);
+
 /// A named group of readers that share the segments of its streams.
 ///
-/// Thread-safe. It may outlive its manager. Free it, once, with
-/// `pravega_reader_group_free`; that does not delete the group on the server.
+/// Thread-safe. It may outlive its manager, and its readers may outlive it. Free it,
+/// once, with `pravega_reader_group_free`; that does not delete the group on the server.
 pub struct PravegaReaderGroup {
     group: Arc<ReaderGroup>,
     runtime: Arc<SharedRuntime>,
@@ -32,8 +36,9 @@ pub struct PravegaReaderGroup {
 
 /// One reader of a group.
 ///
-/// Thread-safe, but its calls are served one at a time. It may outlive its group and
-/// manager. Free it, once, with `pravega_reader_free`.
+/// Thread-safe, but its calls are served one at a time: an acquire or release waits for
+/// the one before it. It may outlive its group and manager, and its slices may outlive
+/// it. Free it, once, with `pravega_reader_free`.
 pub struct PravegaReader {
     // Shared with in-flight tasks, so that freeing the handle never frees a reader that
     // a task is still using: the task finds `None` instead.
@@ -49,7 +54,8 @@ pub struct PravegaReader {
 ///
 /// Not thread-safe: use it from one thread at a time. Give it back with
 /// `pravega_reader_release_segment`, or free it with `pravega_slice_free`, which returns
-/// it to its reader at the position reached.
+/// it to its reader at the position reached. It may outlive its reader; freeing it then
+/// only frees its memory.
 pub struct PravegaSlice {
     slice: SegmentSlice,
     /// The reader that handed the slice out: freeing the slice releases it there, and
@@ -92,9 +98,15 @@ fn reader_closed() -> PravegaError {
 }
 
 /// Creates the reader group `name` in `scope` over the streams of `config`, or opens
-/// it when it already exists (then `config` is ignored). `config` is copied, not kept.
-/// Blocks, up to the controller timeout. The caller frees `*out` with
-/// `pravega_reader_group_free`.
+/// it when it already exists (then the group keeps its own streams and positions, but
+/// `config` is still checked). `config` is copied, not kept. Blocks. The caller frees
+/// `*out` with `pravega_reader_group_free`.
+///
+/// Fails with:
+/// - `PRAVEGA_STATUS_INVALID_ARGUMENT` when `config` holds no stream.
+/// - `PRAVEGA_STATUS_NOT_FOUND` when one of its streams does not exist.
+/// - `PRAVEGA_STATUS_UNAVAILABLE` when the controller cannot be reached, and
+///   `PRAVEGA_STATUS_CONTROLLER_ERROR` when it fails the request.
 #[no_mangle]
 pub extern "C" fn pravega_reader_group_new(
     manager: *const PravegaManager,
@@ -141,9 +153,10 @@ pub extern "C" fn pravega_reader_group_new(
     })
 }
 
-/// The group's current position in its first stream. Blocks. The caller frees `*out`
-/// with `pravega_stream_cut_free`. Fails with `PRAVEGA_STATUS_NOT_FOUND` when the group
-/// has no positions yet.
+/// The group's current position in its first stream; the others are not covered. Blocks.
+/// The caller frees `*out` with `pravega_stream_cut_free`.
+///
+/// Fails with `PRAVEGA_STATUS_NOT_FOUND` when the group has no positions yet.
 #[no_mangle]
 pub extern "C" fn pravega_reader_group_get_stream_cut(
     group: *const PravegaReaderGroup,
@@ -170,14 +183,17 @@ pub extern "C" fn pravega_reader_group_get_stream_cut(
 }
 
 /// Frees a reader group handle. NULL is ignored; freeing twice is undefined behaviour.
+/// The group stays on the server, and its readers stay usable.
 #[no_mangle]
 pub extern "C" fn pravega_reader_group_free(group: *mut PravegaReaderGroup) {
     free_in_runtime(group, |group| group.runtime.clone());
 }
 
-/// Adds the reader `name` to the group and brings it online. Fails with
-/// `PRAVEGA_STATUS_ALREADY_EXISTS` when a reader of that name is online. Blocks. The
-/// caller frees `*out` with `pravega_reader_free`.
+/// Adds the reader `name` to the group and brings it online. Blocks. The caller frees
+/// `*out` with `pravega_reader_free`.
+///
+/// Fails with `PRAVEGA_STATUS_ALREADY_EXISTS` when a reader of that name is online in
+/// the group, in this process or another.
 #[no_mangle]
 pub extern "C" fn pravega_reader_group_create_reader(
     group: *const PravegaReaderGroup,
@@ -219,10 +235,17 @@ pub extern "C" fn pravega_reader_group_create_reader(
     })
 }
 
-/// Asks for the next slice of events, without blocking.
+/// Asks for the next slice of events, without blocking. It may be called from a
+/// callback, for example to ask for the next slice.
 ///
-/// `callback` is required. It receives a `PravegaSlice *` as `result`, which the callback
-/// then owns, or NULL when no data arrived within about a second.
+/// `callback` is required. On success its `result` is a `PravegaSlice *`, which the
+/// callback then owns and hands back with `pravega_reader_release_segment` or
+/// `pravega_slice_free`; or NULL when no data arrived within about a second (ask
+/// again). Acquires on one reader are served one at a time, in order.
+///
+/// Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `callback` is NULL; it then never
+/// fires. The callback's status is `PRAVEGA_STATUS_CLOSED` when the reader is offline
+/// or was freed, and `PRAVEGA_STATUS_IO_ERROR` when reading from the server failed.
 #[no_mangle]
 pub extern "C" fn pravega_reader_acquire_segment(
     reader: *const PravegaReader,
@@ -265,8 +288,15 @@ pub extern "C" fn pravega_reader_acquire_segment(
     })
 }
 
-/// Gives a slice back to its reader. Unread events of a partly read slice are delivered
-/// again. Takes ownership of `slice` whether or not it succeeds. Blocks briefly.
+/// Gives a slice back to its reader, at the position reached: unread events of a partly
+/// read slice are delivered again. Takes ownership of `slice` whether or not it
+/// succeeds. Blocks, though usually briefly.
+///
+/// Fails with:
+/// - `PRAVEGA_STATUS_INVALID_ARGUMENT` when the slice came from another reader; it is
+///   then given back to that reader.
+/// - `PRAVEGA_STATUS_CLOSED` when the reader is offline or was freed.
+/// - `PRAVEGA_STATUS_IO_ERROR` when the reader could not take the slice back.
 #[no_mangle]
 pub extern "C" fn pravega_reader_release_segment(
     reader: *const PravegaReader,
@@ -279,13 +309,25 @@ pub extern "C" fn pravega_reader_release_segment(
         }
         // SAFETY: made by `pravega_reader_acquire_segment`; ownership moves here.
         let slice = unsafe { Box::from_raw(slice) };
-        let reader = args::handle("reader", reader)?;
-        if !reader.owns(&slice) {
-            pravega_slice_free(Box::into_raw(slice));
-            return Err(PravegaError::invalid_argument(
-                "the slice belongs to another reader; it was returned to that reader",
-            ));
-        }
+        // A refused slice goes back through `pravega_slice_free`, which releases it to the
+        // reader that handed it out. Merely dropping it would strand its unread events
+        // until new data arrives for its segment.
+        let checked = args::handle("reader", reader).and_then(|reader| {
+            if !reader.owns(&slice) {
+                return Err(PravegaError::invalid_argument(
+                    "the slice belongs to another reader; it was returned to that reader",
+                ));
+            }
+            refuse_runtime_thread()?;
+            Ok(reader)
+        });
+        let reader = match checked {
+            Ok(reader) => reader,
+            Err(error) => {
+                pravega_slice_free(Box::into_raw(slice));
+                return Err(error);
+            }
+        };
 
         reader
             .runtime
@@ -328,7 +370,8 @@ async fn wait_until_offline(group: &ReaderGroup, name: &str) {
 /// Takes the reader offline, so that its segments go to the other readers of the group,
 /// and waits until the group shows it gone. Unreleased slices are delivered again to
 /// other readers. Later calls on the reader fail with `PRAVEGA_STATUS_CLOSED`; calling
-/// this again does nothing. Blocks, up to the controller timeout.
+/// this again does nothing. Blocks. It has no failure codes of its own. The handle
+/// must still be freed with `pravega_reader_free`.
 #[no_mangle]
 pub extern "C" fn pravega_reader_offline(
     reader: *const PravegaReader,
@@ -349,8 +392,9 @@ pub extern "C" fn pravega_reader_offline(
 
 /// Frees a reader. NULL is ignored; freeing twice is undefined behaviour.
 ///
-/// Does not block: the reader goes offline in the background, and the runtime stays up
-/// until then. Call `pravega_reader_offline` first to wait for that.
+/// Does not block, so it is safe inside a callback: the reader goes offline in the
+/// background, after any acquire in flight has completed, and the runtime stays up until
+/// then. Call `pravega_reader_offline` first to wait for that.
 #[no_mangle]
 pub extern "C" fn pravega_reader_free(reader: *mut PravegaReader) {
     let _ = guarded(std::ptr::null_mut(), || {
@@ -382,11 +426,13 @@ pub extern "C" fn pravega_reader_free(reader: *mut PravegaReader) {
     });
 }
 
-/// Moves to the next event of `slice`.
+/// Moves to the next event of `slice`. Does not block, so it may be called from a
+/// callback.
 ///
 /// On success `*found` tells whether there was one. When it is true, `*data`/`*len` is
-/// the payload (valid until the next call on this slice or its release) and `*offset` is
-/// the event's offset in its segment.
+/// the payload, which belongs to the slice and stays valid until the next call on this
+/// slice or its release or free; `*offset` is the event's offset in its segment. When it
+/// is false the slice is used up: `*data` is NULL, `*len` 0 and `*offset` -1.
 #[no_mangle]
 pub extern "C" fn pravega_slice_next(
     slice: *mut PravegaSlice,
@@ -434,7 +480,8 @@ pub extern "C" fn pravega_slice_next(
 }
 
 /// Frees a slice, releasing it to its reader at the position reached, in the background:
-/// its unread events are delivered again. NULL is ignored. Does not block.
+/// its unread events are delivered again. NULL is ignored; freeing twice is undefined
+/// behaviour. Does not block, so it is safe inside a callback.
 #[no_mangle]
 pub extern "C" fn pravega_slice_free(slice: *mut PravegaSlice) {
     let _ = guarded(std::ptr::null_mut(), || {
@@ -453,7 +500,17 @@ pub extern "C" fn pravega_slice_free(slice: *mut PravegaSlice) {
         // at once.
         if let Some(reader) = owner.upgrade() {
             runtime.spawn(async move {
-                if let Some(reader) = reader.lock().await.as_mut() {
+                // An acquire may hold the reader while the crate waits for this very slice
+                // to come back, which it would do forever. If the reader stays busy, drop
+                // the slice instead: that returns it through the crate's own channel, the
+                // one such an acquire is waiting on.
+                let Ok(mut guard) = tokio::time::timeout(SLICE_RELEASE_WAIT, reader.lock()).await
+                else {
+                    tracing::debug!("the reader stayed busy; a freed slice was dropped instead");
+                    drop(slice);
+                    return;
+                };
+                if let Some(reader) = guard.as_mut() {
                     if let Err(e) = reader.release_segment(slice).await {
                         tracing::debug!("releasing a freed slice failed: {e}");
                     }
@@ -464,7 +521,11 @@ pub extern "C" fn pravega_slice_free(slice: *mut PravegaSlice) {
     });
 }
 
-/// Deletes the reader group `name` of `scope` on the server. Blocks.
+/// Deletes the reader group `name` of `scope` on the server. A group that does not exist
+/// is not an error. Blocks.
+///
+/// Fails with `PRAVEGA_STATUS_CONTROLLER_ERROR` when the deletion fails, including when
+/// the server cannot be reached.
 #[no_mangle]
 pub extern "C" fn pravega_manager_delete_reader_group(
     manager: *const PravegaManager,
@@ -492,7 +553,10 @@ pub extern "C" fn pravega_manager_delete_reader_group(
 }
 
 /// Takes the reader `name` of the group offline, handing its segments to the others; for
-/// a reader whose process died. A reader already offline is left as it is. Blocks.
+/// a reader whose process died. A reader already offline, or unknown to the group, is
+/// left as it is. Blocks.
+///
+/// Fails with `PRAVEGA_STATUS_IO_ERROR` when the group's shared state cannot be updated.
 #[no_mangle]
 pub extern "C" fn pravega_reader_group_reader_offline(
     group: *const PravegaReaderGroup,

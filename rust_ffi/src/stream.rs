@@ -32,7 +32,8 @@ pub enum PravegaRetention {
     BySize = 2,
 }
 
-/// A stream's scaling and retention policy, passed by pointer and never kept.
+/// A stream's scaling and retention policy: passed by pointer and never kept, or filled
+/// in by `pravega_manager_get_stream_policy`. A plain value owned by the caller.
 ///
 /// The enum-like fields are plain integers so that any value a host passes can be
 /// checked; an unknown one fails with `PRAVEGA_STATUS_INVALID_ARGUMENT`.
@@ -148,6 +149,9 @@ fn tag_list(tags: *const *const c_char, count: usize) -> FfiResult<Option<Vec<St
 /// Lists the streams of a scope, following pagination, including the server's internal
 /// `_MARK` streams as the controller reports them. An unknown scope gives an empty list.
 /// Blocks. The caller frees `*out` with `pravega_string_list_free`.
+///
+/// Fails with `PRAVEGA_STATUS_UNAVAILABLE` when the controller cannot be reached, and
+/// `PRAVEGA_STATUS_CONTROLLER_ERROR` when it fails the request.
 #[no_mangle]
 pub extern "C" fn pravega_manager_list_streams(
     manager: *const PravegaManager,
@@ -178,8 +182,15 @@ pub extern "C" fn pravega_manager_list_streams(
     })
 }
 
-/// Creates a stream with a fixed number of segments, no retention limit and no tags.
-/// `*created` is false when it already existed. Blocks.
+/// Creates a stream with `initial_segments` fixed segments, no retention limit and no
+/// tags. `*created` is false when it already existed. Blocks.
+///
+/// Fails with:
+/// - `PRAVEGA_STATUS_INVALID_ARGUMENT` when `initial_segments` is less than 1.
+/// - `PRAVEGA_STATUS_NOT_FOUND` when the scope does not exist, or the controller finds
+///   the stream name invalid (it does not tell the two apart).
+/// - `PRAVEGA_STATUS_UNAVAILABLE` when the controller cannot be reached, and
+///   `PRAVEGA_STATUS_CONTROLLER_ERROR` when it fails the request.
 #[no_mangle]
 pub extern "C" fn pravega_manager_create_stream(
     manager: *const PravegaManager,
@@ -260,6 +271,15 @@ fn apply_policy(
 /// Creates a stream with `policy` and, unless `tags` is NULL, `tag_count` tags.
 /// `*created` is false when it already existed (its policy is then left as it was).
 /// Blocks.
+///
+/// Fails with:
+/// - `PRAVEGA_STATUS_INVALID_ARGUMENT` when a policy field is out of range (see
+///   `PravegaStreamPolicy`), a tag is NULL or empty, or `tags` is NULL but `tag_count`
+///   is not 0.
+/// - `PRAVEGA_STATUS_NOT_FOUND` when the scope does not exist, or the controller finds
+///   the stream name invalid.
+/// - `PRAVEGA_STATUS_UNAVAILABLE` when the controller cannot be reached, and
+///   `PRAVEGA_STATUS_CONTROLLER_ERROR` when it fails the request.
 #[no_mangle]
 pub extern "C" fn pravega_manager_create_stream_with_policy(
     manager: *const PravegaManager,
@@ -278,7 +298,14 @@ pub extern "C" fn pravega_manager_create_stream_with_policy(
 }
 
 /// Replaces the policy of an existing stream and, unless `tags` is NULL, its tags.
-/// Blocks.
+/// `*updated` is true on success. Blocks.
+///
+/// Fails with:
+/// - `PRAVEGA_STATUS_INVALID_ARGUMENT` for the policy and tags, as
+///   `pravega_manager_create_stream_with_policy` says.
+/// - `PRAVEGA_STATUS_NOT_FOUND` when the stream or its scope does not exist.
+/// - `PRAVEGA_STATUS_UNAVAILABLE` when the controller cannot be reached, and
+///   `PRAVEGA_STATUS_CONTROLLER_ERROR` when it fails the request.
 #[no_mangle]
 pub extern "C" fn pravega_manager_update_stream_with_policy(
     manager: *const PravegaManager,
@@ -296,7 +323,11 @@ pub extern "C" fn pravega_manager_update_stream_with_policy(
     )
 }
 
-/// Reads the policy of a stream into `*policy`. Blocks.
+/// Reads the policy of a stream into `*policy`, which the caller provides. Blocks.
+///
+/// Fails with `PRAVEGA_STATUS_NOT_FOUND` when the stream does not exist,
+/// `PRAVEGA_STATUS_UNAVAILABLE` when the controller cannot be reached, and
+/// `PRAVEGA_STATUS_CONTROLLER_ERROR` when it fails the request.
 #[no_mangle]
 pub extern "C" fn pravega_manager_get_stream_policy(
     manager: *const PravegaManager,
@@ -323,6 +354,10 @@ pub extern "C" fn pravega_manager_get_stream_policy(
 
 /// Lists the tags of a stream; a stream without tags gives an empty list. Blocks. The
 /// caller frees `*out` with `pravega_string_list_free`.
+///
+/// Fails with `PRAVEGA_STATUS_NOT_FOUND` when the stream does not exist,
+/// `PRAVEGA_STATUS_UNAVAILABLE` when the controller cannot be reached, and
+/// `PRAVEGA_STATUS_CONTROLLER_ERROR` when it fails the request.
 #[no_mangle]
 pub extern "C" fn pravega_manager_get_stream_tags(
     manager: *const PravegaManager,
@@ -345,7 +380,12 @@ pub extern "C" fn pravega_manager_get_stream_tags(
     })
 }
 
-/// Seals a stream, so that it takes no more writes. Blocks.
+/// Seals a stream, so that it takes no more writes. `*sealed` is true on success.
+/// Blocks.
+///
+/// Fails with `PRAVEGA_STATUS_NOT_FOUND` when the stream or its scope does not exist,
+/// `PRAVEGA_STATUS_UNAVAILABLE` when the controller cannot be reached, and
+/// `PRAVEGA_STATUS_CONTROLLER_ERROR` when it fails the request.
 #[no_mangle]
 pub extern "C" fn pravega_manager_seal_stream(
     manager: *const PravegaManager,
@@ -369,7 +409,11 @@ pub extern "C" fn pravega_manager_seal_stream(
     })
 }
 
-/// Deletes a sealed stream. Blocks.
+/// Deletes a sealed stream. `*deleted` is false when it did not exist. Blocks.
+///
+/// Fails with `PRAVEGA_STATUS_CONTROLLER_ERROR` when the stream is not sealed or the
+/// controller fails the request, and `PRAVEGA_STATUS_UNAVAILABLE` when the controller
+/// cannot be reached.
 #[no_mangle]
 pub extern "C" fn pravega_manager_delete_stream(
     manager: *const PravegaManager,

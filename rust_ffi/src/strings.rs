@@ -21,7 +21,7 @@ impl PravegaStringList {
     }
 }
 
-/// The number of strings in `list`; 0 when it is NULL.
+/// The number of strings in `list`; 0 when it is NULL. Thread-safe.
 #[no_mangle]
 pub extern "C" fn pravega_string_list_len(list: *const PravegaStringList) -> usize {
     args::handle("list", list).map_or(0, |list| list.items.len())
@@ -29,7 +29,8 @@ pub extern "C" fn pravega_string_list_len(list: *const PravegaStringList) -> usi
 
 /// The string at `index`, or NULL when `list` is NULL or `index` is out of range.
 ///
-/// The string stays valid until the list is freed; do not free it.
+/// The string belongs to the list: it stays valid until the list is freed, and must not
+/// be freed by the caller. Thread-safe.
 #[no_mangle]
 pub extern "C" fn pravega_string_list_get(
     list: *const PravegaStringList,

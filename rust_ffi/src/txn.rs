@@ -20,11 +20,14 @@ use tokio::sync::Mutex as AsyncMutex;
 /// Pass as the commit timestamp to commit without one.
 pub const PRAVEGA_NO_TIMESTAMP: u64 = 0x8000_0000_0000_0000;
 
-/// A transaction id, a 128-bit number split in two halves.
+/// A transaction id, a 128-bit number split in two halves. A plain value, passed by
+/// value.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct PravegaTxnId {
+    /// The upper 64 bits.
     pub high: u64,
+    /// The lower 64 bits.
     pub low: u64,
 }
 
@@ -46,10 +49,15 @@ impl From<PravegaTxnId> for TxId {
 /// The states of a transaction, as `pravega_txn_status` reports them.
 #[repr(i32)]
 pub enum PravegaTxnStatus {
+    /// Takes writes, and may be committed or aborted.
     Open = 0,
+    /// A commit was asked for and is under way.
     Committing = 1,
+    /// Its events are part of the stream.
     Committed = 2,
+    /// An abort was asked for and is under way.
     Aborting = 3,
+    /// Its events were dropped.
     Aborted = 4,
 }
 
@@ -66,8 +74,9 @@ pub struct PravegaTxnWriter {
     timeout: Duration,
 }
 
-/// One transaction. Thread-safe. Free it, once, with `pravega_txn_free`; freeing an open
-/// transaction leaves it open on the server until its lease runs out.
+/// One transaction. Thread-safe. It may outlive its transactional writer and manager.
+/// Free it, once, with `pravega_txn_free`; freeing an open transaction leaves it open on
+/// the server until its lease runs out.
 pub struct PravegaTransaction {
     id: TxId,
     /// Keeps the writer's pinger, which holds the transaction's lease, alive while the
@@ -122,7 +131,11 @@ impl PravegaTransaction {
         let stream = self.stream.clone();
         let writer_id = self.writer_id;
         let factory = self.factory.clone();
+        // The crate's writer owns the pinger that a commit or abort deregisters the
+        // transaction from; freeing the handles mid-way must not drop it under them.
+        let writer = self._writer.clone();
         async move {
+            let _writer = writer;
             if closed.swap(true, Ordering::AcqRel) {
                 return Err(closed_error(id));
             }
@@ -151,8 +164,11 @@ impl PravegaTransaction {
     }
 }
 
-/// Makes a transactional writer for `scope/stream` with the given writer id. Blocks,
-/// up to the controller timeout. The caller frees `*out` with `pravega_txn_writer_free`.
+/// Makes a transactional writer for `scope/stream` with the given writer id. Blocks.
+/// The caller frees `*out` with `pravega_txn_writer_free`.
+///
+/// It has no failure codes of its own: a stream that does not exist is reported by
+/// `pravega_txn_writer_begin`.
 #[no_mangle]
 pub extern "C" fn pravega_txn_writer_new(
     manager: *const PravegaManager,
@@ -187,7 +203,7 @@ pub extern "C" fn pravega_txn_writer_new(
 }
 
 /// Frees a transactional writer. NULL is ignored; freeing twice is undefined behaviour.
-/// Its transactions stay usable.
+/// Its transactions stay usable, and keep their leases alive.
 #[no_mangle]
 pub extern "C" fn pravega_txn_writer_free(writer: *mut PravegaTxnWriter) {
     free_in_runtime(writer, |writer| writer.runtime.clone());
@@ -214,6 +230,9 @@ fn new_transaction(
 }
 
 /// Begins a transaction. Blocks. The caller frees `*out` with `pravega_txn_free`.
+///
+/// Fails with `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller cannot open one:
+/// the stream does not exist, or the controller fails or cannot be reached.
 #[no_mangle]
 pub extern "C" fn pravega_txn_writer_begin(
     writer: *const PravegaTxnWriter,
@@ -248,6 +267,9 @@ pub extern "C" fn pravega_txn_writer_begin(
 /// cannot write to a transaction it did not begin (`PRAVEGA_STATUS_UNSUPPORTED`). A
 /// transaction that is no longer open is returned closed. The caller frees `*out` with
 /// `pravega_txn_free`.
+///
+/// Fails with `PRAVEGA_STATUS_NOT_FOUND` when the controller does not report the
+/// transaction's state, whatever the reason, including when it cannot be reached.
 #[no_mangle]
 pub extern "C" fn pravega_txn_writer_get_txn(
     writer: *const PravegaTxnWriter,
@@ -290,8 +312,16 @@ pub extern "C" fn pravega_txn_id(transaction: *const PravegaTransaction) -> Prav
 
 /// Writes one event into the transaction; see `pravega_writer_write` for the arguments.
 ///
-/// Returns once the event is queued; a write failure surfaces at the next write or at
-/// commit. After commit or abort it fails with `PRAVEGA_STATUS_TXN_FAILED`.
+/// Returns once the event is queued; a write failure surfaces at a later write or at
+/// commit. Waits only while the transaction's queue is full, or while a commit or abort
+/// of it is under way; that wait is not refused inside a callback.
+///
+/// Fails with:
+/// - `PRAVEGA_STATUS_INVALID_ARGUMENT` when the payload is empty or larger than
+///   `PRAVEGA_MAX_EVENT_SIZE`, or `data` is NULL but `len` is not 0.
+/// - `PRAVEGA_STATUS_TXN_FAILED` after a commit or abort.
+/// - `PRAVEGA_STATUS_UNSUPPORTED` for a transaction from `pravega_txn_writer_get_txn`.
+/// - `PRAVEGA_STATUS_IO_ERROR` when an earlier event of it could not be written.
 #[no_mangle]
 pub extern "C" fn pravega_txn_write(
     transaction: *const PravegaTransaction,
@@ -324,6 +354,9 @@ pub extern "C" fn pravega_txn_write(
 
 /// Reads the transaction's state from the controller into `*status`, a
 /// `PravegaTxnStatus` value. Blocks.
+///
+/// Fails with `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller fails the request or
+/// cannot be reached.
 #[no_mangle]
 pub extern "C" fn pravega_txn_status(
     transaction: *const PravegaTransaction,
@@ -355,8 +388,18 @@ pub extern "C" fn pravega_txn_status(
 }
 
 /// Commits the transaction, waiting for its events first. `timestamp` is
-/// `PRAVEGA_NO_TIMESTAMP` or the event time to record. Blocks. A second commit or
-/// abort fails with `PRAVEGA_STATUS_TXN_FAILED`.
+/// `PRAVEGA_NO_TIMESTAMP` or the event time to record. Blocks.
+///
+/// The transaction counts as finished once the commit has started: a second commit or
+/// abort fails with `PRAVEGA_STATUS_TXN_FAILED`, even when this one failed or timed out.
+/// Ask `pravega_txn_status` what became of it then.
+///
+/// Fails with:
+/// - `PRAVEGA_STATUS_TXN_FAILED` when it was committed or aborted already, or was
+///   reopened after it had closed.
+/// - `PRAVEGA_STATUS_IO_ERROR` when one of its events could not be written.
+/// - `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller fails the commit or cannot
+///   be reached.
 #[no_mangle]
 pub extern "C" fn pravega_txn_commit(
     transaction: *const PravegaTransaction,
@@ -370,7 +413,12 @@ pub extern "C" fn pravega_txn_commit(
     })
 }
 
-/// Aborts the transaction; its events are never seen. Blocks.
+/// Aborts the transaction; its events are never seen. Blocks. Like a commit, it marks
+/// the transaction finished once it has started.
+///
+/// Fails with `PRAVEGA_STATUS_TXN_FAILED` when it was committed or aborted already, and
+/// `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller fails the abort or cannot be
+/// reached.
 #[no_mangle]
 pub extern "C" fn pravega_txn_abort(
     transaction: *const PravegaTransaction,
@@ -383,8 +431,13 @@ pub extern "C" fn pravega_txn_abort(
     })
 }
 
-/// `pravega_txn_commit` without blocking: `callback` (required) fires when it is done,
-/// with a NULL `result`.
+/// `pravega_txn_commit` without blocking and without a time limit: `callback`
+/// (required) fires when it is done, with a NULL `result` and the statuses that
+/// `pravega_txn_commit` lists. It may be called from a callback.
+///
+/// Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `callback` is NULL; it then never
+/// fires. The callback gets `PRAVEGA_STATUS_CANCELLED` when the runtime stops first,
+/// as when this transaction was the last object of its manager and is freed.
 #[no_mangle]
 pub extern "C" fn pravega_txn_commit_async(
     transaction: *const PravegaTransaction,
@@ -405,7 +458,12 @@ pub extern "C" fn pravega_txn_commit_async(
     })
 }
 
-/// `pravega_txn_abort` without blocking: `callback` (required) fires when it is done.
+/// `pravega_txn_abort` without blocking and without a time limit: `callback` (required)
+/// fires when it is done, with a NULL `result` and the statuses that `pravega_txn_abort`
+/// lists. It may be called from a callback.
+///
+/// Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `callback` is NULL; it then never
+/// fires. The callback gets `PRAVEGA_STATUS_CANCELLED` when the runtime stops first.
 #[no_mangle]
 pub extern "C" fn pravega_txn_abort_async(
     transaction: *const PravegaTransaction,
@@ -426,6 +484,8 @@ pub extern "C" fn pravega_txn_abort_async(
 }
 
 /// Frees a transaction handle. NULL is ignored; freeing twice is undefined behaviour.
+/// An open transaction stays open on the server until its lease runs out; a commit or
+/// abort started with the asynchronous calls goes on.
 #[no_mangle]
 pub extern "C" fn pravega_txn_free(transaction: *mut PravegaTransaction) {
     free_in_runtime(transaction, |transaction| transaction.runtime.clone());

@@ -19,8 +19,9 @@ pub const PRAVEGA_MAX_EVENT_SIZE: usize = 8_388_608;
 /// Writes events to one stream.
 ///
 /// Thread-safe: several threads may write through one writer; events written from one
-/// thread with the same routing key keep their order. It may outlive its manager. Free
-/// it, once, with `pravega_writer_free`.
+/// thread with the same routing key keep their order. Its callbacks fire one at a time,
+/// in write order. It may outlive its manager. Free it, once, with
+/// `pravega_writer_free`.
 pub struct PravegaWriter {
     // Declared first so it drops first: the runtime must still run while the crate's
     // writer shuts its background task down.
@@ -160,8 +161,9 @@ fn deadline_after(timeout_ms: i64) -> Option<Instant> {
         .map(|ms| Instant::now() + Duration::from_millis(ms))
 }
 
-/// Makes a writer for `scope/stream`. No network call is made until the first write.
-/// On success `*out` receives a writer that the caller frees with `pravega_writer_free`.
+/// Makes a writer for `scope/stream`. Does not block: no network call is made until the
+/// first write, so this call does not report a stream that does not exist. On success
+/// `*out` receives a writer that the caller frees with `pravega_writer_free`.
 #[no_mangle]
 pub extern "C" fn pravega_writer_new(
     manager: *const PravegaManager,
@@ -276,11 +278,27 @@ pub(crate) fn check_event_size(index: Option<usize>, len: usize) -> FfiResult<()
 ///   byte strings without a cast), copied before the call returns. It must not be empty
 ///   and may be at most `PRAVEGA_MAX_EVENT_SIZE` bytes.
 /// - `callback` may be NULL. When given, it fires once the server has acknowledged the
-///   event (`result` is NULL) or the write failed.
+///   event (`result` is NULL) or the write failed (`PRAVEGA_STATUS_IO_ERROR`).
 ///
-/// A failure of an earlier event that nobody has been told about yet is returned here,
-/// and then this event is not written. The call blocks only when 16 MiB of events are
-/// already queued, until the server has taken some.
+/// The first failure of any event is also kept by the writer until a call reports it:
+/// the next write, flush, wait, or flush_async callback. A write that finds one returns
+/// it, and its own event is not written.
+///
+/// Waits only while 16 MiB of events are already queued, until the server has taken
+/// some. That wait is not refused inside a callback, but there it holds up a runtime
+/// thread, so a callback should not write much.
+///
+/// Fails with:
+/// - `PRAVEGA_STATUS_INVALID_ARGUMENT` when the payload is empty or larger than
+///   `PRAVEGA_MAX_EVENT_SIZE`, or `data` is NULL but `len` is not 0. The callback then
+///   never fires.
+/// - The status of an earlier event's failure not yet reported, usually
+///   `PRAVEGA_STATUS_IO_ERROR`.
+/// - `PRAVEGA_STATUS_CLOSED` when the writer can no longer deliver acknowledgements,
+///   which happens only after an internal failure.
+///
+/// In the last two cases the callback has already fired, on the calling thread, with
+/// `PRAVEGA_STATUS_CANCELLED` by the time the call returns.
 #[no_mangle]
 pub extern "C" fn pravega_writer_write(
     writer: *const PravegaWriter,
@@ -309,7 +327,13 @@ pub extern "C" fn pravega_writer_write(
 ///
 /// The payloads lie back to back in `data` (`data_len` bytes in all); `lengths[i]` is
 /// the size of event `i`. The lengths must add up to `data_len`. `callback`, if given,
-/// fires once, when every event of the batch is acknowledged, or with the first failure.
+/// fires once, when every event of the batch has been answered: with the first failure
+/// among them, or with success. With `count` 0 nothing is written and the callback
+/// fires with success.
+///
+/// Fails as `pravega_writer_write` does, and with `PRAVEGA_STATUS_INVALID_ARGUMENT`
+/// when any event is empty or too large, `lengths` is NULL but `count` is not 0, or the
+/// lengths do not add up to `data_len`.
 #[no_mangle]
 pub extern "C" fn pravega_writer_write_batch(
     writer: *const PravegaWriter,
@@ -353,8 +377,13 @@ pub extern "C" fn pravega_writer_write_batch(
 }
 
 /// Asks for a flush without blocking: `callback` (required) fires once every event
-/// queued before this call has been answered, with the first failure nobody was told
-/// about yet, or with success. `result` is NULL.
+/// queued before this call has been answered, with the first failure not yet reported
+/// (see `pravega_writer_write`), or with success. `result` is NULL. It may be called
+/// from a callback.
+///
+/// Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `callback` is NULL, and
+/// `PRAVEGA_STATUS_CLOSED` as `pravega_writer_write` does (the callback has then fired
+/// with `PRAVEGA_STATUS_CANCELLED`).
 #[no_mangle]
 pub extern "C" fn pravega_writer_flush_async(
     writer: *const PravegaWriter,
@@ -370,12 +399,16 @@ pub extern "C" fn pravega_writer_flush_async(
     })
 }
 
-/// Waits until every queued event is acknowledged, then reports the first failure that
-/// nobody has been told about yet (and forgets it).
+/// Waits until every queued event has been answered, then returns the first failure not
+/// yet reported (see `pravega_writer_write`), and forgets it. When it returns, the
+/// callbacks of the events it waited for have run.
 ///
-/// `timeout_ms < 0` waits as long as it takes; otherwise the call gives up with
-/// `PRAVEGA_STATUS_TIMEOUT` after that many milliseconds, and events stay queued. Must
-/// not be called from a callback.
+/// Blocks, for up to `timeout_ms` milliseconds rather than the controller timeout; a
+/// negative `timeout_ms` waits as long as it takes.
+///
+/// Fails with `PRAVEGA_STATUS_TIMEOUT` when `timeout_ms` passed first (the events stay
+/// queued), and with the status of the failure it reports, usually
+/// `PRAVEGA_STATUS_IO_ERROR`.
 #[no_mangle]
 pub extern "C" fn pravega_writer_flush(
     writer: *const PravegaWriter,
@@ -385,8 +418,12 @@ pub extern "C" fn pravega_writer_flush(
     pravega_writer_wait_outstanding(writer, 0, timeout_ms, error)
 }
 
-/// Waits until at most `max_outstanding` events are unacknowledged, then reports the
-/// first unreported failure as `pravega_writer_flush` does. With 0 it is a flush.
+/// Waits until at most `max_outstanding` events are unanswered, then returns the first
+/// failure not yet reported, as `pravega_writer_flush` does; with 0 it is a flush. A
+/// host that writes without callbacks can call it to bound how much it has in flight.
+///
+/// Blocks, for up to `timeout_ms` milliseconds as `pravega_writer_flush` does, and fails
+/// as it does.
 #[no_mangle]
 pub extern "C" fn pravega_writer_wait_outstanding(
     writer: *const PravegaWriter,
@@ -405,7 +442,8 @@ pub extern "C" fn pravega_writer_wait_outstanding(
     })
 }
 
-/// The number of events written but not yet acknowledged. 0 when `writer` is NULL.
+/// The number of events written but not yet answered by the server. 0 when `writer` is
+/// NULL. Does not block; thread-safe.
 #[no_mangle]
 pub extern "C" fn pravega_writer_outstanding(writer: *const PravegaWriter) -> u64 {
     args::handle("writer", writer).map_or(0, |writer| writer.acks.lock().outstanding)
@@ -413,10 +451,10 @@ pub extern "C" fn pravega_writer_outstanding(writer: *const PravegaWriter) -> u6
 
 /// Frees a writer. NULL is ignored; freeing twice is undefined behaviour.
 ///
-/// Does not block. Events not yet acknowledged are still delivered in the background,
-/// and their callbacks fire; a failure nobody was told about is logged. The runtime stays
-/// up until that is done. Call `pravega_writer_flush` first to wait for the events and
-/// get their failures yourself.
+/// Does not block, so it is safe inside a callback. Events not yet acknowledged are still
+/// delivered in the background, and their callbacks fire; a failure not yet reported is
+/// logged. The runtime stays up until that is done. Call `pravega_writer_flush` first to
+/// wait for the events and get their failures yourself.
 #[no_mangle]
 pub extern "C" fn pravega_writer_free(writer: *mut PravegaWriter) {
     let _ = guarded(std::ptr::null_mut(), || {
