@@ -44,9 +44,9 @@
  * - Asynchronous functions take (callback, user_data, tag) and do not wait. When the
  *   call succeeds, the callback fires exactly once, on a library thread and possibly
  *   before the call returns, with the outcome in a PravegaCompletion: the operation's
- *   error travels there, never through `error`. When the call fails, the callback does
- *   not fire, except as pravega_writer_write describes. `user_data` must stay valid,
- *   and usable from any thread, until the callback has fired.
+ *   error travels there, never through `error`. When the call fails, the callback
+ *   never fires. `user_data` must stay valid, and usable from any thread, until the
+ *   callback has fired.
  * - A callback must return quickly and must not block, nor call functions documented
  *   as "Blocks". It may free what the completion carries, start asynchronous
  *   operations, call the functions that do not block, and free handles. See
@@ -317,9 +317,7 @@ typedef struct {
 // whatever they share needs a lock. The exceptions: when a runtime stops with
 // operations still pending (its last handle was freed), those complete with
 // `PRAVEGA_STATUS_CANCELLED` on the thread that stops it, which may be the thread that
-// freed the handle; and a writer call that fails after taking its callback has fired
-// it, with `PRAVEGA_STATUS_CANCELLED`, on the calling thread (see
-// `pravega_writer_write`).
+// freed the handle. A call that returns a failure status never fires its callback.
 //
 // What it may do: read and free `error` and `result`, start asynchronous operations,
 // call functions that do not block, and free handles. What it must not do: block, as a
@@ -408,7 +406,9 @@ PravegaStatus pravega_byte_stream_flush(const PravegaByteStream *stream, Pravega
 //
 // Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `buf` is NULL but `len` is not 0,
 // and `PRAVEGA_STATUS_IO_ERROR` when reading fails, for example because the data at
-// the position was truncated away.
+// the position was truncated away. Bytes already fetched ahead before a truncation
+// (up to about 512 KiB) are still returned; the failure comes when reading goes past
+// them.
 PravegaStatus pravega_byte_stream_read(const PravegaByteStream *stream,
                                        char *buf,
                                        size_t len,
@@ -471,7 +471,9 @@ int32_t pravega_completion_queue_fd(const PravegaCompletionQueue *queue);
 //
 // Thread-safe, and it only takes the queue's lock briefly. Ownership of `error` and
 // `result` moves into the queue. Hosts pass it to asynchronous functions; they seldom
-// call it themselves.
+// call it themselves. With a NULL `user_data` the completion is dropped and logged:
+// its error is freed, but a non-NULL `result` leaks, so never start an operation with
+// a NULL queue.
 void pravega_completion_queue_push(void *user_data, const PravegaCompletion *completion);
 
 // Moves up to `capacity` queued completions into `out`, oldest first, and stores how
@@ -716,10 +718,15 @@ PravegaStatus pravega_reader_acquire_segment(const PravegaReader *reader,
 // succeeds. Blocks, though usually briefly.
 //
 // Fails with:
-// - `PRAVEGA_STATUS_INVALID_ARGUMENT` when the slice came from another reader; it is
-//   then given back to that reader.
+// - `PRAVEGA_STATUS_INVALID_ARGUMENT` when `reader` is NULL or the slice came from
+//   another reader.
+// - `PRAVEGA_STATUS_WOULD_DEADLOCK` when called inside a callback.
 // - `PRAVEGA_STATUS_CLOSED` when the reader is offline or was freed.
 // - `PRAVEGA_STATUS_IO_ERROR` when the reader could not take the slice back.
+//
+// When the call is refused (a NULL or wrong reader, or inside a callback), the slice
+// is released to the reader it came from in the background, as `pravega_slice_free`
+// does, so its unread events are not stranded.
 PravegaStatus pravega_reader_release_segment(const PravegaReader *reader,
                                              PravegaSlice *slice,
                                              PravegaError **error);
@@ -755,6 +762,10 @@ PravegaStatus pravega_slice_next(PravegaSlice *slice,
 // Frees a slice, releasing it to its reader at the position reached, in the background:
 // its unread events are delivered again. NULL is ignored; freeing twice is undefined
 // behaviour. Does not block, so it is safe inside a callback.
+//
+// The background release waits up to 3 s for the reader to finish the call it is
+// serving. If the reader stays busy longer, the slice is dropped instead, and its
+// unread events are delivered again only once new data reaches its segment.
 void pravega_slice_free(PravegaSlice *slice);
 
 // Deletes the reader group `name` of `scope` on the server. A group that does not exist
@@ -1043,9 +1054,10 @@ PravegaStatus pravega_writer_new(const PravegaManager *manager,
 // - `callback` may be NULL. When given, it fires once the server has acknowledged the
 //   event (`result` is NULL) or the write failed (`PRAVEGA_STATUS_IO_ERROR`).
 //
-// The first failure of any event is also kept by the writer until a call reports it:
-// the next write, flush, wait, or flush_async callback. A write that finds one returns
-// it, and its own event is not written.
+// Every failure is reported once. A failed event written with a callback is reported
+// to that callback only. The first failure of an event written without one is kept by
+// the writer until a call reports it: the next write, flush, wait, or flush_async
+// callback. A write that finds one returns it, and its own event is not written.
 //
 // Waits only while 16 MiB of events are already queued, until the server has taken
 // some. That wait is not refused inside a callback, but there it holds up a runtime
@@ -1053,15 +1065,13 @@ PravegaStatus pravega_writer_new(const PravegaManager *manager,
 //
 // Fails with:
 // - `PRAVEGA_STATUS_INVALID_ARGUMENT` when the payload is empty or larger than
-//   `PRAVEGA_MAX_EVENT_SIZE`, or `data` is NULL but `len` is not 0. The callback then
-//   never fires.
+//   `PRAVEGA_MAX_EVENT_SIZE`, or `data` is NULL but `len` is not 0.
 // - The status of an earlier event's failure not yet reported, usually
 //   `PRAVEGA_STATUS_IO_ERROR`.
 // - `PRAVEGA_STATUS_CLOSED` when the writer can no longer deliver acknowledgements,
 //   which happens only after an internal failure.
 //
-// In the last two cases the callback has already fired, on the calling thread, with
-// `PRAVEGA_STATUS_CANCELLED` by the time the call returns.
+// When the call fails, its callback never fires: the status is the only report.
 PravegaStatus pravega_writer_write(const PravegaWriter *writer,
                                    const char *routing_key,
                                    const char *data,
@@ -1099,8 +1109,8 @@ PravegaStatus pravega_writer_write_batch(const PravegaWriter *writer,
 // from a callback.
 //
 // Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `callback` is NULL, and
-// `PRAVEGA_STATUS_CLOSED` as `pravega_writer_write` does (the callback has then fired
-// with `PRAVEGA_STATUS_CANCELLED`).
+// `PRAVEGA_STATUS_CLOSED` as `pravega_writer_write` does; the callback then never
+// fires.
 PravegaStatus pravega_writer_flush_async(const PravegaWriter *writer,
                                          PravegaCallback callback,
                                          void *user_data,

@@ -205,3 +205,44 @@ def test_failure_after_the_call_returned_is_raised_by_flush(
         for _ in range(20):  # the writer notices the seal on a later append
             writer.write_event("after seal")
         writer.flush()
+
+
+def test_each_write_failure_is_reported_once_and_the_bridge_survives(
+    manager: pravega_client.StreamManager, scope: str, stream: str
+) -> None:
+    # A stream that does not exist makes every write fail. The first event has no
+    # future, so its failure is kept for the next call; later async writes get theirs
+    # through their futures. A failure is never reported twice, and an async write
+    # refused by its call leaves nothing behind for the event loop to choke on.
+    missing = unique_name("missing")
+    doomed = manager.create_writer(scope, missing, max_inflight_events=10)
+    healthy = manager.create_writer(scope, stream)
+    loop_errors: list = []
+
+    async def scenario() -> int:
+        asyncio.get_running_loop().set_exception_handler(
+            lambda _loop, context: loop_errors.append(context)
+        )
+        doomed.write_event("kept failure")
+        through_futures = 0
+        for _ in range(50):
+            try:
+                future = doomed.write_event_async("fails")
+            except pravega_client.PravegaIOError:
+                break  # the kept failure of the first event, reported by the call
+            with pytest.raises(pravega_client.PravegaIOError):
+                await future
+            through_futures += 1
+        else:
+            pytest.fail("the first event's failure was never reported")
+        # Completions arrive in order, so once this resolves any stray completion of the
+        # refused write would have reached the loop already.
+        await healthy.flush_async()
+        await healthy.write_event_async("still works")
+        return through_futures
+
+    asyncio.run(scenario())
+
+    assert loop_errors == []
+    doomed.flush()  # every failure was reported already: nothing is left to raise
+    healthy.close()

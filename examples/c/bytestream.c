@@ -28,13 +28,17 @@
 #define CHUNK_BYTES (20 * 1000)
 #define TRUNCATE_AT 100000
 
-static void require_ok(PravegaStatus status, PravegaError *error, const char *what)
+/*
+ * It takes `&error`, not `error`, because callers pass the call that sets `error` in the
+ * same argument list, and C does not say which argument is evaluated first.
+ */
+static void require_ok(PravegaStatus status, PravegaError **error, const char *what)
 {
     if (status == PRAVEGA_STATUS_OK)
         return;
     fprintf(stderr, "bytestream: %s failed with status %d: %s\n", what, (int)status,
-            pravega_error_message(error));
-    pravega_error_free(error);
+            pravega_error_message(*error));
+    pravega_error_free(*error);
     exit(EXIT_FAILURE);
 }
 
@@ -68,12 +72,12 @@ static void write_pattern(PravegaByteStream *bytes)
             size_t written = 0;
             require_ok(pravega_byte_stream_write(bytes, chunk + done, len - done, &written,
                                                  &error),
-                       error, "pravega_byte_stream_write");
+                       &error, "pravega_byte_stream_write");
             done += written;
         }
         offset += len;
     }
-    require_ok(pravega_byte_stream_flush(bytes, &error), error, "pravega_byte_stream_flush");
+    require_ok(pravega_byte_stream_flush(bytes, &error), &error, "pravega_byte_stream_flush");
     free(chunk);
     printf("wrote and flushed %d bytes\n", TOTAL_BYTES);
 }
@@ -93,7 +97,7 @@ static void read_and_check(PravegaByteStream *bytes, uint64_t start, size_t coun
     while (done < count) {
         size_t got = 0;
         require_ok(pravega_byte_stream_read(bytes, buffer + done, count - done, &got, &error),
-                   error, "pravega_byte_stream_read");
+                   &error, "pravega_byte_stream_read");
         if (got == 0)
             fail("the read reached the tail before the bytes that were written");
         done += got;
@@ -114,7 +118,7 @@ static uint64_t seek_to(PravegaByteStream *bytes, int64_t offset, int32_t whence
 {
     PravegaError *error = NULL;
     uint64_t position = 0;
-    require_ok(pravega_byte_stream_seek(bytes, offset, whence, &position, &error), error,
+    require_ok(pravega_byte_stream_seek(bytes, offset, whence, &position, &error), &error,
                "pravega_byte_stream_seek");
     if (position != expected || pravega_byte_stream_tell(bytes) != expected)
         fail("seek or tell reported an unexpected position");
@@ -126,7 +130,7 @@ static void check_bounds(PravegaByteStream *bytes, uint64_t head, uint64_t tail)
     PravegaError *error = NULL;
     uint64_t found_head = 0;
     uint64_t found_tail = 0;
-    require_ok(pravega_byte_stream_bounds(bytes, &found_head, &found_tail, &error), error,
+    require_ok(pravega_byte_stream_bounds(bytes, &found_head, &found_tail, &error), &error,
                "pravega_byte_stream_bounds");
     if (found_head != head || found_tail != tail) {
         fprintf(stderr, "bytestream: bounds are %" PRIu64 "..%" PRIu64 ", expected %" PRIu64
@@ -157,7 +161,7 @@ static void read_from_everywhere(PravegaByteStream *bytes)
     PravegaError *error = NULL;
     char spare[16];
     size_t got = 1;
-    require_ok(pravega_byte_stream_read(bytes, spare, sizeof spare, &got, &error), error,
+    require_ok(pravega_byte_stream_read(bytes, spare, sizeof spare, &got, &error), &error,
                "pravega_byte_stream_read at the tail");
     if (got != 0)
         fail("a read at the tail returned data");
@@ -179,7 +183,7 @@ static void read_from_everywhere(PravegaByteStream *bytes)
 static void truncate_front(PravegaByteStream *bytes)
 {
     PravegaError *error = NULL;
-    require_ok(pravega_byte_stream_truncate(bytes, TRUNCATE_AT, &error), error,
+    require_ok(pravega_byte_stream_truncate(bytes, TRUNCATE_AT, &error), &error,
                "pravega_byte_stream_truncate");
     check_bounds(bytes, TRUNCATE_AT, TOTAL_BYTES);
 
@@ -210,14 +214,14 @@ int main(int argc, char **argv)
     PravegaManager *manager = NULL;
     PravegaByteStream *bytes = NULL;
     bool created = false;
-    require_ok(pravega_manager_new(argv[1], NULL, &manager, &error), error,
+    require_ok(pravega_manager_new(argv[1], NULL, &manager, &error), &error,
                "pravega_manager_new");
-    require_ok(pravega_manager_create_scope(manager, scope, &created, &error), error,
+    require_ok(pravega_manager_create_scope(manager, scope, &created, &error), &error,
                "pravega_manager_create_scope");
     // A byte stream needs a stream of exactly one segment.
-    require_ok(pravega_manager_create_stream(manager, scope, STREAM, 1, &created, &error), error,
+    require_ok(pravega_manager_create_stream(manager, scope, STREAM, 1, &created, &error), &error,
                "pravega_manager_create_stream");
-    require_ok(pravega_byte_stream_new(manager, scope, STREAM, &bytes, &error), error,
+    require_ok(pravega_byte_stream_new(manager, scope, STREAM, &bytes, &error), &error,
                "pravega_byte_stream_new");
     printf("opened %s/%s as a byte stream\n", scope, STREAM);
 

@@ -31,13 +31,17 @@
 #define EVENTS_PER_THREAD 250
 #define WAIT_SECONDS 60
 
-static void require_ok(PravegaStatus status, PravegaError *error, const char *what)
+/*
+ * It takes `&error`, not `error`, because callers pass the call that sets `error` in the
+ * same argument list, and C does not say which argument is evaluated first.
+ */
+static void require_ok(PravegaStatus status, PravegaError **error, const char *what)
 {
     if (status == PRAVEGA_STATUS_OK)
         return;
     fprintf(stderr, "multithreaded_writer: %s failed with status %d: %s\n", what, (int)status,
-            pravega_error_message(error));
-    pravega_error_free(error);
+            pravega_error_message(*error));
+    pravega_error_free(*error);
     exit(EXIT_FAILURE);
 }
 
@@ -112,7 +116,7 @@ static void *write_events(void *argument)
     PravegaWriter *writer = self->shared_writer;
     if (writer == NULL)
         require_ok(pravega_writer_new(self->manager, self->scope, STREAM, &writer, &error),
-                   error, "pravega_writer_new");
+                   &error, "pravega_writer_new");
 
     // One routing key per thread: that is what keeps each thread's events in order.
     char key[32];
@@ -122,7 +126,7 @@ static void *write_events(void *argument)
         int len = snprintf(payload, sizeof payload, "%s event %zu", key, i);
         PravegaStatus status = pravega_writer_write(writer, key, payload, (size_t)len, on_ack,
                                                     &self->counter, (uint64_t)i, &error);
-        require_ok(status, error, "pravega_writer_write");
+        require_ok(status, &error, "pravega_writer_write");
     }
 
     struct timespec deadline = deadline_in(WAIT_SECONDS);
@@ -135,7 +139,7 @@ static void *write_events(void *argument)
     pthread_mutex_unlock(&self->counter.lock);
 
     if (self->shared_writer == NULL) {
-        require_ok(pravega_writer_flush(writer, WAIT_SECONDS * 1000, &error), error,
+        require_ok(pravega_writer_flush(writer, WAIT_SECONDS * 1000, &error), &error,
                    "pravega_writer_flush");
         pravega_writer_free(writer);
     }
@@ -146,7 +150,7 @@ static void write_from_threads(PravegaManager *manager, const char *scope)
 {
     PravegaError *error = NULL;
     PravegaWriter *shared_writer = NULL;
-    require_ok(pravega_writer_new(manager, scope, STREAM, &shared_writer, &error), error,
+    require_ok(pravega_writer_new(manager, scope, STREAM, &shared_writer, &error), &error,
                "pravega_writer_new");
 
     struct writer_thread threads[THREADS];
@@ -171,7 +175,7 @@ static void write_from_threads(PravegaManager *manager, const char *scope)
         pthread_cond_destroy(&threads[t].counter.changed);
         pthread_mutex_destroy(&threads[t].counter.lock);
     }
-    require_ok(pravega_writer_flush(shared_writer, WAIT_SECONDS * 1000, &error), error,
+    require_ok(pravega_writer_flush(shared_writer, WAIT_SECONDS * 1000, &error), &error,
                "pravega_writer_flush");
     pravega_writer_free(shared_writer);
     if (failed > 0)
@@ -208,7 +212,7 @@ static PravegaSlice *next_slice(PravegaReader *reader, struct slice_mailbox *box
 {
     PravegaError *error = NULL;
     box->full = false;
-    require_ok(pravega_reader_acquire_segment(reader, on_slice, box, 0, &error), error,
+    require_ok(pravega_reader_acquire_segment(reader, on_slice, box, 0, &error), &error,
                "pravega_reader_acquire_segment");
 
     struct timespec deadline = deadline_in(WAIT_SECONDS);
@@ -219,7 +223,7 @@ static PravegaSlice *next_slice(PravegaReader *reader, struct slice_mailbox *box
     }
     pthread_mutex_unlock(&box->lock);
 
-    require_ok(box->status, box->error, "acquiring a segment");
+    require_ok(box->status, &box->error, "acquiring a segment");
     return box->slice;
 }
 
@@ -254,14 +258,14 @@ static void read_back(PravegaManager *manager, const char *scope)
     PravegaReaderGroupConfig *config = NULL;
     PravegaReaderGroup *group = NULL;
     PravegaReader *reader = NULL;
-    require_ok(pravega_reader_group_config_new(&config, &error), error,
+    require_ok(pravega_reader_group_config_new(&config, &error), &error,
                "pravega_reader_group_config_new");
     require_ok(pravega_reader_group_config_add_stream(config, scope, STREAM, false, &error),
-               error, "pravega_reader_group_config_add_stream");
-    require_ok(pravega_reader_group_new(manager, scope, GROUP, config, &group, &error), error,
+               &error, "pravega_reader_group_config_add_stream");
+    require_ok(pravega_reader_group_new(manager, scope, GROUP, config, &group, &error), &error,
                "pravega_reader_group_new");
     pravega_reader_group_config_free(config);
-    require_ok(pravega_reader_group_create_reader(group, "reader-1", &reader, &error), error,
+    require_ok(pravega_reader_group_create_reader(group, "reader-1", &reader, &error), &error,
                "pravega_reader_group_create_reader");
 
     struct slice_mailbox box = {.full = false};
@@ -285,19 +289,19 @@ static void read_back(PravegaManager *manager, const char *scope)
             const uint8_t *data = NULL;
             size_t len = 0;
             int64_t offset = 0;
-            require_ok(pravega_slice_next(slice, &data, &len, &offset, &found, &error), error,
+            require_ok(pravega_slice_next(slice, &data, &len, &offset, &found, &error), &error,
                        "pravega_slice_next");
             if (found) {
                 check_event(next_of_thread, data, len);
                 total++;
             }
         }
-        require_ok(pravega_reader_release_segment(reader, slice, &error), error,
+        require_ok(pravega_reader_release_segment(reader, slice, &error), &error,
                    "pravega_reader_release_segment");
     }
     printf("read back %zu events; every thread's events came in the order written\n", total);
 
-    require_ok(pravega_reader_offline(reader, &error), error, "pravega_reader_offline");
+    require_ok(pravega_reader_offline(reader, &error), &error, "pravega_reader_offline");
     pravega_reader_free(reader);
     pravega_reader_group_free(group);
     pthread_cond_destroy(&box.arrived);
@@ -318,12 +322,12 @@ int main(int argc, char **argv)
     PravegaError *error = NULL;
     PravegaManager *manager = NULL;
     bool created = false;
-    require_ok(pravega_manager_new(argv[1], NULL, &manager, &error), error,
+    require_ok(pravega_manager_new(argv[1], NULL, &manager, &error), &error,
                "pravega_manager_new");
-    require_ok(pravega_manager_create_scope(manager, scope, &created, &error), error,
+    require_ok(pravega_manager_create_scope(manager, scope, &created, &error), &error,
                "pravega_manager_create_scope");
     require_ok(pravega_manager_create_stream(manager, scope, STREAM, SEGMENTS, &created, &error),
-               error, "pravega_manager_create_stream");
+               &error, "pravega_manager_create_stream");
     printf("created stream %s/%s with %d segments\n", scope, STREAM, SEGMENTS);
 
     write_from_threads(manager, scope);

@@ -34,14 +34,19 @@
 // No wait in this program is unbounded: each gives up after this long.
 #define WAIT_SECONDS 60
 
-/* Stops the program when a call failed, after saying which call and why. */
-static void require_ok(PravegaStatus status, PravegaError *error, const char *what)
+/*
+ * Stops the program when a call failed, after saying which call and why.
+ *
+ * It takes `&error`, not `error`, because callers pass the call that sets `error` in the
+ * same argument list, and C does not say which argument is evaluated first.
+ */
+static void require_ok(PravegaStatus status, PravegaError **error, const char *what)
 {
     if (status == PRAVEGA_STATUS_OK)
         return;
     fprintf(stderr, "quickstart: %s failed with status %d: %s\n", what, (int)status,
-            pravega_error_message(error));
-    pravega_error_free(error);
+            pravega_error_message(*error));
+    pravega_error_free(*error);
     exit(EXIT_FAILURE);
 }
 
@@ -85,10 +90,10 @@ static void wait_for_acks(PravegaCompletionQueue *queue, size_t expected, bool *
         size_t count = 0;
         PravegaError *error = NULL;
         PravegaStatus status = pravega_completion_queue_drain(queue, batch, 64, &count, &error);
-        require_ok(status, error, "pravega_completion_queue_drain");
+        require_ok(status, &error, "pravega_completion_queue_drain");
         for (size_t i = 0; i < count; i++) {
             // Each completion owns its error; report it and free it.
-            require_ok(batch[i].status, batch[i].error, "writing an event");
+            require_ok(batch[i].status, &batch[i].error, "writing an event");
             if (batch[i].tag >= expected || acked[batch[i].tag])
                 fail("an acknowledgement came for an unknown event or came twice");
             acked[batch[i].tag] = true;
@@ -102,9 +107,9 @@ static void write_events(PravegaManager *manager, const char *scope)
     PravegaError *error = NULL;
     PravegaWriter *writer = NULL;
     PravegaCompletionQueue *queue = NULL;
-    require_ok(pravega_writer_new(manager, scope, STREAM, &writer, &error), error,
+    require_ok(pravega_writer_new(manager, scope, STREAM, &writer, &error), &error,
                "pravega_writer_new");
-    require_ok(pravega_completion_queue_new(&queue, &error), error,
+    require_ok(pravega_completion_queue_new(&queue, &error), &error,
                "pravega_completion_queue_new");
 
     for (size_t i = 0; i < EVENTS; i++) {
@@ -115,14 +120,14 @@ static void write_events(PravegaManager *manager, const char *scope)
         PravegaStatus status = pravega_writer_write(writer, key, payload, (size_t)len,
                                                     pravega_completion_queue_push, queue,
                                                     (uint64_t)i, &error);
-        require_ok(status, error, "pravega_writer_write");
+        require_ok(status, &error, "pravega_writer_write");
     }
 
     bool acked[EVENTS] = {false};
     wait_for_acks(queue, EVENTS, acked);
     // Every event is acknowledged already, so this returns at once; it is here to
     // collect any failure that was not reported through a callback.
-    require_ok(pravega_writer_flush(writer, WAIT_SECONDS * 1000, &error), error,
+    require_ok(pravega_writer_flush(writer, WAIT_SECONDS * 1000, &error), &error,
                "pravega_writer_flush");
     printf("wrote %d events with %d routing keys; the server acknowledged each once\n",
            EVENTS, KEYS);
@@ -180,7 +185,7 @@ static PravegaSlice *next_slice(PravegaReader *reader, struct slice_mailbox *box
 {
     PravegaError *error = NULL;
     box->full = false;
-    require_ok(pravega_reader_acquire_segment(reader, on_slice, box, 0, &error), error,
+    require_ok(pravega_reader_acquire_segment(reader, on_slice, box, 0, &error), &error,
                "pravega_reader_acquire_segment");
 
     struct timespec deadline;
@@ -193,7 +198,7 @@ static PravegaSlice *next_slice(PravegaReader *reader, struct slice_mailbox *box
     }
     pthread_mutex_unlock(&box->lock);
 
-    require_ok(box->status, box->error, "acquiring a segment");
+    require_ok(box->status, &box->error, "acquiring a segment");
     return box->slice;
 }
 
@@ -255,12 +260,12 @@ static void read_until(PravegaReader *reader, struct slice_mailbox *box,
             const uint8_t *data = NULL;
             size_t len = 0;
             int64_t offset = 0;
-            require_ok(pravega_slice_next(slice, &data, &len, &offset, &found, &error), error,
+            require_ok(pravega_slice_next(slice, &data, &len, &offset, &found, &error), &error,
                        "pravega_slice_next");
             if (found)
                 tally_event(tally, data, len);
         }
-        require_ok(pravega_reader_release_segment(reader, slice, &error), error,
+        require_ok(pravega_reader_release_segment(reader, slice, &error), &error,
                    "pravega_reader_release_segment");
     }
 }
@@ -272,25 +277,25 @@ static void commit_transaction(PravegaManager *manager, const char *scope)
     PravegaError *error = NULL;
     PravegaTxnWriter *txn_writer = NULL;
     PravegaTransaction *txn = NULL;
-    require_ok(pravega_txn_writer_new(manager, scope, STREAM, 1, &txn_writer, &error), error,
+    require_ok(pravega_txn_writer_new(manager, scope, STREAM, 1, &txn_writer, &error), &error,
                "pravega_txn_writer_new");
-    require_ok(pravega_txn_writer_begin(txn_writer, &txn, &error), error,
+    require_ok(pravega_txn_writer_begin(txn_writer, &txn, &error), &error,
                "pravega_txn_writer_begin");
 
     for (size_t i = 0; i < TXN_EVENTS; i++) {
         char payload[32];
         int len = snprintf(payload, sizeof payload, "txn %zu", i);
-        require_ok(pravega_txn_write(txn, "txn-key", payload, (size_t)len, &error), error,
+        require_ok(pravega_txn_write(txn, "txn-key", payload, (size_t)len, &error), &error,
                    "pravega_txn_write");
     }
-    require_ok(pravega_txn_commit(txn, PRAVEGA_NO_TIMESTAMP, &error), error,
+    require_ok(pravega_txn_commit(txn, PRAVEGA_NO_TIMESTAMP, &error), &error,
                "pravega_txn_commit");
 
     // The controller finishes a commit in the background; wait until it says so.
     int32_t state = PRAVEGA_TXN_STATUS_OPEN;
     int64_t deadline = now_ms() + WAIT_SECONDS * 1000;
     for (;;) {
-        require_ok(pravega_txn_status(txn, &state, &error), error, "pravega_txn_status");
+        require_ok(pravega_txn_status(txn, &state, &error), &error, "pravega_txn_status");
         if (state == PRAVEGA_TXN_STATUS_COMMITTED)
             break;
         if (state != PRAVEGA_TXN_STATUS_COMMITTING && state != PRAVEGA_TXN_STATUS_OPEN)
@@ -313,10 +318,10 @@ static void create_scope_and_stream(PravegaManager *manager, const char *scope)
 {
     PravegaError *error = NULL;
     bool created = false;
-    require_ok(pravega_manager_create_scope(manager, scope, &created, &error), error,
+    require_ok(pravega_manager_create_scope(manager, scope, &created, &error), &error,
                "pravega_manager_create_scope");
     require_ok(pravega_manager_create_stream(manager, scope, STREAM, SEGMENTS, &created, &error),
-               error, "pravega_manager_create_stream");
+               &error, "pravega_manager_create_stream");
     if (!created)
         fail("the stream existed already; give a scope name that is not in use");
     printf("created stream %s/%s with %d segments\n", scope, STREAM, SEGMENTS);
@@ -328,15 +333,15 @@ static void read_everything_back(PravegaManager *manager, const char *scope)
     PravegaReaderGroupConfig *config = NULL;
     PravegaReaderGroup *group = NULL;
     PravegaReader *reader = NULL;
-    require_ok(pravega_reader_group_config_new(&config, &error), error,
+    require_ok(pravega_reader_group_config_new(&config, &error), &error,
                "pravega_reader_group_config_new");
     require_ok(pravega_reader_group_config_add_stream(config, scope, STREAM, false, &error),
-               error, "pravega_reader_group_config_add_stream");
-    require_ok(pravega_reader_group_new(manager, scope, GROUP, config, &group, &error), error,
+               &error, "pravega_reader_group_config_add_stream");
+    require_ok(pravega_reader_group_new(manager, scope, GROUP, config, &group, &error), &error,
                "pravega_reader_group_new");
     // The group copied the config; it is not needed any more.
     pravega_reader_group_config_free(config);
-    require_ok(pravega_reader_group_create_reader(group, "reader-1", &reader, &error), error,
+    require_ok(pravega_reader_group_create_reader(group, "reader-1", &reader, &error), &error,
                "pravega_reader_group_create_reader");
 
     struct slice_mailbox box;
@@ -356,10 +361,10 @@ static void read_everything_back(PravegaManager *manager, const char *scope)
     printf("read back all %d events of the committed transaction\n", TXN_EVENTS);
 
     // Going offline first lets the group forget the reader before the handle goes.
-    require_ok(pravega_reader_offline(reader, &error), error, "pravega_reader_offline");
+    require_ok(pravega_reader_offline(reader, &error), &error, "pravega_reader_offline");
     pravega_reader_free(reader);
     pravega_reader_group_free(group);
-    require_ok(pravega_manager_delete_reader_group(manager, scope, GROUP, &error), error,
+    require_ok(pravega_manager_delete_reader_group(manager, scope, GROUP, &error), &error,
                "pravega_manager_delete_reader_group");
     free(tally);
     mailbox_destroy(&box);
@@ -370,11 +375,11 @@ static void delete_scope_and_stream(PravegaManager *manager, const char *scope)
     PravegaError *error = NULL;
     bool done = false;
     // A stream must be sealed before it can be deleted, and a scope must be empty.
-    require_ok(pravega_manager_seal_stream(manager, scope, STREAM, &done, &error), error,
+    require_ok(pravega_manager_seal_stream(manager, scope, STREAM, &done, &error), &error,
                "pravega_manager_seal_stream");
-    require_ok(pravega_manager_delete_stream(manager, scope, STREAM, &done, &error), error,
+    require_ok(pravega_manager_delete_stream(manager, scope, STREAM, &done, &error), &error,
                "pravega_manager_delete_stream");
-    require_ok(pravega_manager_delete_scope(manager, scope, &done, &error), error,
+    require_ok(pravega_manager_delete_scope(manager, scope, &done, &error), &error,
                "pravega_manager_delete_scope");
     printf("deleted stream %s/%s and its scope\n", scope, STREAM);
 }
@@ -398,7 +403,7 @@ int main(int argc, char **argv)
 
     PravegaError *error = NULL;
     PravegaManager *manager = NULL;
-    require_ok(pravega_manager_new(uri, NULL, &manager, &error), error, "pravega_manager_new");
+    require_ok(pravega_manager_new(uri, NULL, &manager, &error), &error, "pravega_manager_new");
 
     create_scope_and_stream(manager, scope);
     write_events(manager, scope);

@@ -170,7 +170,9 @@ pub extern "C" fn pravega_byte_stream_flush(
 ///
 /// Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `buf` is NULL but `len` is not 0,
 /// and `PRAVEGA_STATUS_IO_ERROR` when reading fails, for example because the data at
-/// the position was truncated away.
+/// the position was truncated away. Bytes already fetched ahead before a truncation
+/// (up to about 512 KiB) are still returned; the failure comes when reading goes past
+/// them.
 #[no_mangle]
 pub extern "C" fn pravega_byte_stream_read(
     stream: *const PravegaByteStream,

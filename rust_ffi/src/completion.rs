@@ -26,9 +26,7 @@ use tokio::runtime::Handle;
 /// whatever they share needs a lock. The exceptions: when a runtime stops with
 /// operations still pending (its last handle was freed), those complete with
 /// `PRAVEGA_STATUS_CANCELLED` on the thread that stops it, which may be the thread that
-/// freed the handle; and a writer call that fails after taking its callback has fired
-/// it, with `PRAVEGA_STATUS_CANCELLED`, on the calling thread (see
-/// `pravega_writer_write`).
+/// freed the handle. A call that returns a failure status never fires its callback.
 ///
 /// What it may do: read and free `error` and `result`, start asynchronous operations,
 /// call functions that do not block, and free handles. What it must not do: block, as a
@@ -72,6 +70,13 @@ impl Completion {
             return Err(PravegaError::invalid_argument("callback must not be NULL"));
         }
         Ok(Self::new(callback, user_data, tag))
+    }
+
+    /// Drops the completion without firing it. For a call that fails after taking its
+    /// callback: the call's own status reports the failure, and the header promises that
+    /// a failed call never fires its callback.
+    pub(crate) fn disarm(mut self) {
+        self.fired = true;
     }
 
     pub(crate) fn succeed(mut self, result: *mut c_void) {
@@ -312,7 +317,9 @@ pub extern "C" fn pravega_completion_queue_fd(queue: *const PravegaCompletionQue
 ///
 /// Thread-safe, and it only takes the queue's lock briefly. Ownership of `error` and
 /// `result` moves into the queue. Hosts pass it to asynchronous functions; they seldom
-/// call it themselves.
+/// call it themselves. With a NULL `user_data` the completion is dropped and logged:
+/// its error is freed, but a non-NULL `result` leaks, so never start an operation with
+/// a NULL queue.
 #[no_mangle]
 pub unsafe extern "C" fn pravega_completion_queue_push(
     user_data: *mut c_void,
@@ -329,7 +336,12 @@ pub unsafe extern "C" fn pravega_completion_queue_push(
     let pushed =
         std::panic::catch_unwind(AssertUnwindSafe(|| match args::handle("queue", queue) {
             Ok(queue) => queue.push(entry),
-            Err(_) => tracing::error!("completion pushed to a NULL queue; dropped"),
+            Err(_) => {
+                // Nobody can receive the error, so free it here. The result's type is
+                // known only to the operation, so it cannot be freed here.
+                crate::error::pravega_error_free(entry.error);
+                tracing::error!("completion pushed to a NULL queue; dropped");
+            }
         }));
     if pushed.is_err() {
         tracing::error!("completion queue push panicked; a completion was lost");

@@ -293,10 +293,15 @@ pub extern "C" fn pravega_reader_acquire_segment(
 /// succeeds. Blocks, though usually briefly.
 ///
 /// Fails with:
-/// - `PRAVEGA_STATUS_INVALID_ARGUMENT` when the slice came from another reader; it is
-///   then given back to that reader.
+/// - `PRAVEGA_STATUS_INVALID_ARGUMENT` when `reader` is NULL or the slice came from
+///   another reader.
+/// - `PRAVEGA_STATUS_WOULD_DEADLOCK` when called inside a callback.
 /// - `PRAVEGA_STATUS_CLOSED` when the reader is offline or was freed.
 /// - `PRAVEGA_STATUS_IO_ERROR` when the reader could not take the slice back.
+///
+/// When the call is refused (a NULL or wrong reader, or inside a callback), the slice
+/// is released to the reader it came from in the background, as `pravega_slice_free`
+/// does, so its unread events are not stranded.
 #[no_mangle]
 pub extern "C" fn pravega_reader_release_segment(
     reader: *const PravegaReader,
@@ -482,6 +487,10 @@ pub extern "C" fn pravega_slice_next(
 /// Frees a slice, releasing it to its reader at the position reached, in the background:
 /// its unread events are delivered again. NULL is ignored; freeing twice is undefined
 /// behaviour. Does not block, so it is safe inside a callback.
+///
+/// The background release waits up to 3 s for the reader to finish the call it is
+/// serving. If the reader stays busy longer, the slice is dropped instead, and its
+/// unread events are delivered again only once new data reaches its segment.
 #[no_mangle]
 pub extern "C" fn pravega_slice_free(slice: *mut PravegaSlice) {
     let _ = guarded(std::ptr::null_mut(), || {

@@ -118,6 +118,7 @@ async fn deliver_acks(mut pending: mpsc::UnboundedReceiver<Pending>, acks: Arc<A
                 completion,
             } => {
                 let count = answers.len() as u64;
+                let had_callback = completion.is_some();
                 let mut failure = None;
                 for answer in answers {
                     if let Err(error) = settle(answer).await {
@@ -132,7 +133,10 @@ async fn deliver_acks(mut pending: mpsc::UnboundedReceiver<Pending>, acks: Arc<A
                         None => Ok(std::ptr::null_mut()),
                     });
                 }
-                acks.record(count, failure.as_ref());
+                // A failure that a callback was told about is not kept for the next
+                // call as well: every failure is reported exactly once.
+                let unreported = if had_callback { None } else { failure.as_ref() };
+                acks.record(count, unreported);
             }
             Pending::Flush(completion) => {
                 completion.finish(acks.take_failure().map(|()| std::ptr::null_mut()));
@@ -211,7 +215,12 @@ impl PravegaWriter {
         events: impl ExactSizeIterator<Item = &'a [u8]>,
         completion: Option<Completion>,
     ) -> FfiResult<()> {
-        self.acks.take_failure()?;
+        if let Err(failure) = self.acks.take_failure() {
+            if let Some(completion) = completion {
+                completion.disarm();
+            }
+            return Err(failure);
+        }
 
         let mut answers = Vec::with_capacity(events.len());
         let mut event_writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
@@ -237,11 +246,20 @@ impl PravegaWriter {
 
     fn queue(&self, item: Pending) -> FfiResult<()> {
         if let Err(lost) = self.pending.send(item) {
-            // The acknowledgement task is gone only if the runtime stopped. Dropping
-            // the item fires its completion with Cancelled.
-            if let Pending::Events { answers, .. } = &lost.0 {
-                let stopped = PravegaError::new(PravegaStatus::Cancelled, "runtime stopped");
-                self.acks.record(answers.len() as u64, Some(&stopped));
+            // The acknowledgement task is gone only if the runtime stopped. The status
+            // returned reports that, so the item's completion must not fire as well, and
+            // nothing is kept for a later call to report again.
+            match lost.0 {
+                Pending::Events {
+                    answers,
+                    completion,
+                } => {
+                    self.acks.record(answers.len() as u64, None);
+                    if let Some(completion) = completion {
+                        completion.disarm();
+                    }
+                }
+                Pending::Flush(completion) => completion.disarm(),
             }
             return Err(PravegaError::new(
                 PravegaStatus::Closed,
@@ -280,9 +298,10 @@ pub(crate) fn check_event_size(index: Option<usize>, len: usize) -> FfiResult<()
 /// - `callback` may be NULL. When given, it fires once the server has acknowledged the
 ///   event (`result` is NULL) or the write failed (`PRAVEGA_STATUS_IO_ERROR`).
 ///
-/// The first failure of any event is also kept by the writer until a call reports it:
-/// the next write, flush, wait, or flush_async callback. A write that finds one returns
-/// it, and its own event is not written.
+/// Every failure is reported once. A failed event written with a callback is reported
+/// to that callback only. The first failure of an event written without one is kept by
+/// the writer until a call reports it: the next write, flush, wait, or flush_async
+/// callback. A write that finds one returns it, and its own event is not written.
 ///
 /// Waits only while 16 MiB of events are already queued, until the server has taken
 /// some. That wait is not refused inside a callback, but there it holds up a runtime
@@ -290,15 +309,13 @@ pub(crate) fn check_event_size(index: Option<usize>, len: usize) -> FfiResult<()
 ///
 /// Fails with:
 /// - `PRAVEGA_STATUS_INVALID_ARGUMENT` when the payload is empty or larger than
-///   `PRAVEGA_MAX_EVENT_SIZE`, or `data` is NULL but `len` is not 0. The callback then
-///   never fires.
+///   `PRAVEGA_MAX_EVENT_SIZE`, or `data` is NULL but `len` is not 0.
 /// - The status of an earlier event's failure not yet reported, usually
 ///   `PRAVEGA_STATUS_IO_ERROR`.
 /// - `PRAVEGA_STATUS_CLOSED` when the writer can no longer deliver acknowledgements,
 ///   which happens only after an internal failure.
 ///
-/// In the last two cases the callback has already fired, on the calling thread, with
-/// `PRAVEGA_STATUS_CANCELLED` by the time the call returns.
+/// When the call fails, its callback never fires: the status is the only report.
 #[no_mangle]
 pub extern "C" fn pravega_writer_write(
     writer: *const PravegaWriter,
@@ -382,8 +399,8 @@ pub extern "C" fn pravega_writer_write_batch(
 /// from a callback.
 ///
 /// Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `callback` is NULL, and
-/// `PRAVEGA_STATUS_CLOSED` as `pravega_writer_write` does (the callback has then fired
-/// with `PRAVEGA_STATUS_CANCELLED`).
+/// `PRAVEGA_STATUS_CLOSED` as `pravega_writer_write` does; the callback then never
+/// fires.
 #[no_mangle]
 pub extern "C" fn pravega_writer_flush_async(
     writer: *const PravegaWriter,

@@ -99,14 +99,19 @@ static void check_true(const char *name, bool condition, const char *detail)
 
 #define INVALID PRAVEGA_STATUS_INVALID_ARGUMENT
 
-/* Setup that must work for the cases to mean anything: stop at once if it does not. */
-static void require_ok(PravegaStatus status, PravegaError *error, const char *what)
+/*
+ * Setup that must work for the cases to mean anything: stop at once if it does not.
+ *
+ * It takes `&error`, not `error`, because callers pass the call that sets `error` in the
+ * same argument list, and C does not say which argument is evaluated first.
+ */
+static void require_ok(PravegaStatus status, PravegaError **error, const char *what)
 {
     if (status == PRAVEGA_STATUS_OK)
         return;
     printf("FAIL setup: %s failed with %s: %s\n", what, status_name(status),
-           pravega_error_message(error));
-    pravega_error_free(error);
+           pravega_error_message(*error));
+    pravega_error_free(*error);
     exit(EXIT_FAILURE);
 }
 
@@ -231,8 +236,8 @@ static void write_one(PravegaWriter *writer, const char *key, const char *payloa
     PravegaError *error = NULL;
     require_ok(pravega_writer_write(writer, key, payload, strlen(payload), NULL, NULL, 0,
                                     &error),
-               error, "pravega_writer_write");
-    require_ok(pravega_writer_flush(writer, WAIT_SECONDS * 1000, &error), error,
+               &error, "pravega_writer_write");
+    require_ok(pravega_writer_flush(writer, WAIT_SECONDS * 1000, &error), &error,
                "pravega_writer_flush");
 }
 
@@ -241,12 +246,12 @@ static PravegaReaderGroup *new_group(struct fixture *f, const char *name)
     PravegaError *error = NULL;
     PravegaReaderGroupConfig *config = NULL;
     PravegaReaderGroup *group = NULL;
-    require_ok(pravega_reader_group_config_new(&config, &error), error,
+    require_ok(pravega_reader_group_config_new(&config, &error), &error,
                "pravega_reader_group_config_new");
     require_ok(pravega_reader_group_config_add_stream(config, f->scope, "events", false, &error),
-               error, "pravega_reader_group_config_add_stream");
+               &error, "pravega_reader_group_config_add_stream");
     require_ok(pravega_reader_group_new(f->manager, f->scope, name, config, &group, &error),
-               error, "pravega_reader_group_new");
+               &error, "pravega_reader_group_new");
     pravega_reader_group_config_free(config);
     return group;
 }
@@ -255,7 +260,7 @@ static PravegaReader *new_reader(PravegaReaderGroup *group, const char *name)
 {
     PravegaError *error = NULL;
     PravegaReader *reader = NULL;
-    require_ok(pravega_reader_group_create_reader(group, name, &reader, &error), error,
+    require_ok(pravega_reader_group_create_reader(group, name, &reader, &error), &error,
                "pravega_reader_group_create_reader");
     return reader;
 }
@@ -264,23 +269,23 @@ static void fixture_setup(struct fixture *f)
 {
     PravegaError *error = NULL;
     bool created = false;
-    require_ok(pravega_manager_new(f->uri, NULL, &f->manager, &error), error,
+    require_ok(pravega_manager_new(f->uri, NULL, &f->manager, &error), &error,
                "pravega_manager_new");
-    require_ok(pravega_manager_create_scope(f->manager, f->scope, &created, &error), error,
+    require_ok(pravega_manager_create_scope(f->manager, f->scope, &created, &error), &error,
                "pravega_manager_create_scope");
     require_ok(pravega_manager_create_stream(f->manager, f->scope, "events", 1, &created, &error),
-               error, "pravega_manager_create_stream events");
+               &error, "pravega_manager_create_stream events");
     require_ok(pravega_manager_create_stream(f->manager, f->scope, "bytes", 1, &created, &error),
-               error, "pravega_manager_create_stream bytes");
+               &error, "pravega_manager_create_stream bytes");
     require_ok(pravega_manager_create_stream(f->manager, f->scope, "multi", 2, &created, &error),
-               error, "pravega_manager_create_stream multi");
+               &error, "pravega_manager_create_stream multi");
 
-    require_ok(pravega_writer_new(f->manager, f->scope, "events", &f->writer, &error), error,
+    require_ok(pravega_writer_new(f->manager, f->scope, "events", &f->writer, &error), &error,
                "pravega_writer_new");
-    require_ok(pravega_byte_stream_new(f->manager, f->scope, "bytes", &f->bytes, &error), error,
+    require_ok(pravega_byte_stream_new(f->manager, f->scope, "bytes", &f->bytes, &error), &error,
                "pravega_byte_stream_new");
     require_ok(pravega_txn_writer_new(f->manager, f->scope, "events", 7, &f->txn_writer, &error),
-               error, "pravega_txn_writer_new");
+               &error, "pravega_txn_writer_new");
     // Readers need something to read before they can hand out a slice, and the reader
     // cases need events left over after reading the first.
     write_one(f->writer, "key", "first");
@@ -358,7 +363,7 @@ static void config_cases(void)
 
     PravegaError *error = NULL;
     PravegaConfig *config = NULL;
-    require_ok(pravega_config_new(&config, &error), error, "pravega_config_new");
+    require_ok(pravega_config_new(&config, &error), &error, "pravega_config_new");
     EXPECT(INVALID, "pravega_config_set: NULL config",
            pravega_config_set(NULL, "controller.timeout_ms", "5000", &error));
     EXPECT(INVALID, "pravega_config_set: NULL key",
@@ -377,7 +382,7 @@ static void config_cases(void)
            pravega_config_set(config, "tls.enabled", "maybe", &error));
 
     // TLS switched on contradicts a tcp:// URI.
-    require_ok(pravega_config_set(config, "tls.enabled", "true", &error), error,
+    require_ok(pravega_config_set(config, "tls.enabled", "true", &error), &error,
                "pravega_config_set");
     PravegaManager *manager = NULL;
     EXPECT(INVALID, "pravega_manager_new: config contradicts the URI scheme",
@@ -414,10 +419,10 @@ static void unreachable_controller_case(void)
     PravegaError *error = NULL;
     PravegaConfig *config = NULL;
     PravegaManager *manager = NULL;
-    require_ok(pravega_config_new(&config, &error), error, "pravega_config_new");
-    require_ok(pravega_config_set(config, "retry.max_attempts", "1", &error), error,
+    require_ok(pravega_config_new(&config, &error), &error, "pravega_config_new");
+    require_ok(pravega_config_set(config, "retry.max_attempts", "1", &error), &error,
                "pravega_config_set");
-    require_ok(pravega_manager_new("tcp://127.0.0.1:1", config, &manager, &error), error,
+    require_ok(pravega_manager_new("tcp://127.0.0.1:1", config, &manager, &error), &error,
                "pravega_manager_new");
     pravega_config_free(config);
 
@@ -434,7 +439,7 @@ static void completion_queue_cases(void)
 
     PravegaError *error = NULL;
     PravegaCompletionQueue *queue = NULL;
-    require_ok(pravega_completion_queue_new(&queue, &error), error,
+    require_ok(pravega_completion_queue_new(&queue, &error), &error,
                "pravega_completion_queue_new");
     PravegaCompletion slots[4];
     size_t count = 0;
@@ -460,7 +465,7 @@ static void reader_group_config_cases(void)
     PravegaReaderGroupConfig *config = NULL;
     EXPECT(INVALID, "pravega_reader_group_config_new: NULL out",
            pravega_reader_group_config_new(NULL, &error));
-    require_ok(pravega_reader_group_config_new(&config, &error), error,
+    require_ok(pravega_reader_group_config_new(&config, &error), &error,
                "pravega_reader_group_config_new");
 
     EXPECT(INVALID, "pravega_reader_group_config_add_stream: NULL config",
@@ -662,6 +667,19 @@ static void writer_cases(struct fixture *f)
            pravega_writer_flush(w, WAIT_SECONDS * 1000, &error));
 }
 
+/* Waits until the server has answered every event of `writer`, without taking a failure. */
+static void wait_until_answered(PravegaWriter *writer, const char *what)
+{
+    const struct timespec pause = {0, 10 * 1000 * 1000};
+    for (int tries = 0; pravega_writer_outstanding(writer) > 0; tries++) {
+        if (tries == WAIT_SECONDS * 100) {
+            printf("FAIL %s: events still unanswered after %d s\n", what, WAIT_SECONDS);
+            exit(EXIT_FAILURE);
+        }
+        nanosleep(&pause, NULL);
+    }
+}
+
 static void writer_to_missing_stream_case(struct fixture *f)
 {
     // The writer is made without a network call, so the failure comes to the callback.
@@ -669,24 +687,31 @@ static void writer_to_missing_stream_case(struct fixture *f)
     PravegaWriter *writer = NULL;
     struct completions seen;
     completions_init(&seen);
-    require_ok(pravega_writer_new(f->manager, f->scope, "missing", &writer, &error), error,
+    require_ok(pravega_writer_new(f->manager, f->scope, "missing", &writer, &error), &error,
                "pravega_writer_new");
     EXPECT(PRAVEGA_STATUS_OK, "pravega_writer_write: to a stream that does not exist, queued",
            pravega_writer_write(writer, "key", "data", 4, record_completion, &seen, 0, &error));
     check_completion("pravega_writer_write: to a stream that does not exist",
                      PRAVEGA_STATUS_IO_ERROR, &seen, 1);
 
-    // The writer keeps that failure until a call reports it: the next write returns it,
-    // does not write its own event, and fires its callback as cancelled.
+    // Each failure is reported once: the callback had it, so a flush does not repeat it.
+    EXPECT(PRAVEGA_STATUS_OK, "pravega_writer_flush: a failure its callback had is not repeated",
+           pravega_writer_flush(writer, WAIT_SECONDS * 1000, &error));
+
+    // The failure of an event written without a callback is kept until a call reports it:
+    // the next write returns it, does not write its own event, and never fires its callback.
+    EXPECT(PRAVEGA_STATUS_OK, "pravega_writer_write: without a callback, queued",
+           pravega_writer_write(writer, "key", "data", 4, NULL, NULL, 0, &error));
+    wait_until_answered(writer, "pravega_writer_write: without a callback");
     struct completions refused;
     completions_init(&refused);
-    EXPECT(PRAVEGA_STATUS_IO_ERROR, "pravega_writer_write: after a failure, returns it",
+    EXPECT(PRAVEGA_STATUS_IO_ERROR, "pravega_writer_write: after an unreported failure, returns it",
            pravega_writer_write(writer, "key", "data", 4, record_completion, &refused, 1,
                                 &error));
-    check_true("pravega_writer_write: after a failure, its callback fired before it returned",
-               refused.fired == 1, refused.fired == 1 ? "it had" : "it had not");
-    check_completion("pravega_writer_write: after a failure", PRAVEGA_STATUS_CANCELLED, &refused,
-                     1);
+    EXPECT(PRAVEGA_STATUS_OK, "pravega_writer_flush: after the failure was returned",
+           pravega_writer_flush(writer, WAIT_SECONDS * 1000, &error));
+    check_true("pravega_writer_write: a refused write never fires its callback",
+               refused.fired == 0, refused.fired == 0 ? "it did not" : "it did");
     pravega_writer_free(writer);
     completions_destroy(&refused);
     completions_destroy(&seen);
@@ -706,12 +731,12 @@ static void read_truncated_case(PravegaByteStream *b)
         exit(EXIT_FAILURE);
     for (size_t done = 0, written = 0; done < total; done += written)
         require_ok(pravega_byte_stream_write(b, data + done, total - done, &written, &error),
-                   error, "pravega_byte_stream_write");
-    require_ok(pravega_byte_stream_flush(b, &error), error, "pravega_byte_stream_flush");
+                   &error, "pravega_byte_stream_write");
+    require_ok(pravega_byte_stream_flush(b, &error), &error, "pravega_byte_stream_flush");
     uint64_t position = 0;
-    require_ok(pravega_byte_stream_seek(b, 0, 0, &position, &error), error,
+    require_ok(pravega_byte_stream_seek(b, 0, 0, &position, &error), &error,
                "pravega_byte_stream_seek");
-    require_ok(pravega_byte_stream_truncate(b, (int64_t)total, &error), error,
+    require_ok(pravega_byte_stream_truncate(b, (int64_t)total, &error), &error,
                "pravega_byte_stream_truncate");
 
     PravegaStatus status = PRAVEGA_STATUS_OK;
@@ -797,7 +822,7 @@ static PravegaSlice *acquire_slice(PravegaReader *reader)
         struct completions seen;
         completions_init(&seen);
         require_ok(pravega_reader_acquire_segment(reader, record_completion, &seen, 0, &error),
-                   error, "pravega_reader_acquire_segment");
+                   &error, "pravega_reader_acquire_segment");
         wait_for_completions(&seen, 1, "pravega_reader_acquire_segment");
         PravegaStatus status = seen.last_status;
         PravegaSlice *slice = seen.last_result;
@@ -820,13 +845,13 @@ static void reader_cases(struct fixture *f)
     PravegaReaderGroupConfig *empty = NULL;
     PravegaReaderGroupConfig *missing = NULL;
     PravegaError *error = NULL;
-    require_ok(pravega_reader_group_config_new(&empty, &error), error,
+    require_ok(pravega_reader_group_config_new(&empty, &error), &error,
                "pravega_reader_group_config_new");
-    require_ok(pravega_reader_group_config_new(&missing, &error), error,
+    require_ok(pravega_reader_group_config_new(&missing, &error), &error,
                "pravega_reader_group_config_new");
     require_ok(pravega_reader_group_config_add_stream(missing, f->scope, "missing", false,
                                                       &error),
-               error, "pravega_reader_group_config_add_stream");
+               &error, "pravega_reader_group_config_add_stream");
     EXPECT(INVALID, "pravega_reader_group_new: NULL manager",
            pravega_reader_group_new(NULL, f->scope, "g", missing, &group, &error));
     EXPECT(INVALID, "pravega_reader_group_new: NULL config",
@@ -952,7 +977,7 @@ static void transaction_cases(struct fixture *f)
            pravega_txn_writer_get_txn(f->txn_writer, unknown, &txn, &error));
 
     PravegaError *error = NULL;
-    require_ok(pravega_txn_writer_begin(f->txn_writer, &txn, &error), error,
+    require_ok(pravega_txn_writer_begin(f->txn_writer, &txn, &error), &error,
                "pravega_txn_writer_begin");
     int32_t state = 0;
     EXPECT(INVALID, "pravega_txn_write: NULL transaction",
@@ -979,13 +1004,13 @@ static void transaction_cases(struct fixture *f)
     PravegaTransaction *reopened = NULL;
     require_ok(pravega_txn_writer_get_txn(f->txn_writer, pravega_txn_id(txn), &reopened,
                                           &error),
-               error, "pravega_txn_writer_get_txn");
+               &error, "pravega_txn_writer_get_txn");
     EXPECT(PRAVEGA_STATUS_UNSUPPORTED, "pravega_txn_write: to a transaction reopened by id",
            pravega_txn_write(reopened, "key", "data", 4, &error));
     pravega_txn_free(reopened);
 
-    require_ok(pravega_txn_write(txn, "key", "in-txn", 6, &error), error, "pravega_txn_write");
-    require_ok(pravega_txn_commit(txn, PRAVEGA_NO_TIMESTAMP, &error), error,
+    require_ok(pravega_txn_write(txn, "key", "in-txn", 6, &error), &error, "pravega_txn_write");
+    require_ok(pravega_txn_commit(txn, PRAVEGA_NO_TIMESTAMP, &error), &error,
                "pravega_txn_commit");
     EXPECT(PRAVEGA_STATUS_TXN_FAILED, "pravega_txn_write: after commit",
            pravega_txn_write(txn, "key", "data", 4, &error));
@@ -1012,9 +1037,9 @@ static void manager_freed_under_writer_case(struct fixture *f)
     PravegaError *error = NULL;
     PravegaManager *manager = NULL;
     PravegaWriter *writer = NULL;
-    require_ok(pravega_manager_new(f->uri, NULL, &manager, &error), error,
+    require_ok(pravega_manager_new(f->uri, NULL, &manager, &error), &error,
                "pravega_manager_new");
-    require_ok(pravega_writer_new(manager, f->scope, "events", &writer, &error), error,
+    require_ok(pravega_writer_new(manager, f->scope, "events", &writer, &error), &error,
                "pravega_writer_new");
 
     struct completions seen;
@@ -1022,7 +1047,7 @@ static void manager_freed_under_writer_case(struct fixture *f)
     for (int i = 0; i < MANY_EVENTS; i++)
         require_ok(pravega_writer_write(writer, "freed-manager", "event", 5, record_completion,
                                         &seen, (uint64_t)i, &error),
-                   error, "pravega_writer_write");
+                   &error, "pravega_writer_write");
     uint64_t outstanding = pravega_writer_outstanding(writer);
     pravega_manager_free(manager);
 
@@ -1044,7 +1069,7 @@ static void writer_freed_with_outstanding_case(struct fixture *f)
 {
     PravegaError *error = NULL;
     PravegaWriter *writer = NULL;
-    require_ok(pravega_writer_new(f->manager, f->scope, "events", &writer, &error), error,
+    require_ok(pravega_writer_new(f->manager, f->scope, "events", &writer, &error), &error,
                "pravega_writer_new");
 
     struct completions seen;
@@ -1052,7 +1077,7 @@ static void writer_freed_with_outstanding_case(struct fixture *f)
     for (int i = 0; i < MANY_EVENTS; i++)
         require_ok(pravega_writer_write(writer, "freed-writer", "event", 5, record_completion,
                                         &seen, (uint64_t)i, &error),
-                   error, "pravega_writer_write");
+                   &error, "pravega_writer_write");
     pravega_writer_free(writer);
 
     char detail[64];
@@ -1072,16 +1097,16 @@ static void txn_handles_freed_with_commit_pending_case(struct fixture *f)
     PravegaTxnWriter *writer = NULL;
     PravegaTransaction *txn = NULL;
     require_ok(pravega_txn_writer_new(f->manager, f->scope, "events", 11, &writer, &error),
-               error, "pravega_txn_writer_new");
-    require_ok(pravega_txn_writer_begin(writer, &txn, &error), error, "pravega_txn_writer_begin");
-    require_ok(pravega_txn_write(txn, "key", "committed-after-free", 20, &error), error,
+               &error, "pravega_txn_writer_new");
+    require_ok(pravega_txn_writer_begin(writer, &txn, &error), &error, "pravega_txn_writer_begin");
+    require_ok(pravega_txn_write(txn, "key", "committed-after-free", 20, &error), &error,
                "pravega_txn_write");
 
     struct completions seen;
     completions_init(&seen);
     require_ok(pravega_txn_commit_async(txn, PRAVEGA_NO_TIMESTAMP, record_completion, &seen, 0,
                                         &error),
-               error, "pravega_txn_commit_async");
+               &error, "pravega_txn_commit_async");
     pravega_txn_free(txn);
     pravega_txn_writer_free(writer);
     check_completion("pravega_txn_commit_async: its transaction and writer freed meanwhile",
@@ -1108,9 +1133,9 @@ static void manager_freed_in_callback_case(struct fixture *f)
     PravegaWriter *writer = NULL;
     struct manager_to_free target;
     completions_init(&target.seen);
-    require_ok(pravega_manager_new(f->uri, NULL, &target.manager, &error), error,
+    require_ok(pravega_manager_new(f->uri, NULL, &target.manager, &error), &error,
                "pravega_manager_new");
-    require_ok(pravega_writer_new(target.manager, f->scope, "events", &writer, &error), error,
+    require_ok(pravega_writer_new(target.manager, f->scope, "events", &writer, &error), &error,
                "pravega_writer_new");
 
     EXPECT(PRAVEGA_STATUS_OK, "pravega_writer_write: whose callback frees the manager",
@@ -1132,17 +1157,17 @@ static void last_handle_freed_with_pending_case(struct fixture *f)
     PravegaManager *manager = NULL;
     PravegaTxnWriter *writer = NULL;
     PravegaTransaction *txn = NULL;
-    require_ok(pravega_manager_new(f->uri, NULL, &manager, &error), error,
+    require_ok(pravega_manager_new(f->uri, NULL, &manager, &error), &error,
                "pravega_manager_new");
-    require_ok(pravega_txn_writer_new(manager, f->scope, "events", 99, &writer, &error), error,
+    require_ok(pravega_txn_writer_new(manager, f->scope, "events", 99, &writer, &error), &error,
                "pravega_txn_writer_new");
-    require_ok(pravega_txn_writer_begin(writer, &txn, &error), error, "pravega_txn_writer_begin");
+    require_ok(pravega_txn_writer_begin(writer, &txn, &error), &error, "pravega_txn_writer_begin");
 
     struct completions seen;
     completions_init(&seen);
     require_ok(pravega_txn_commit_async(txn, PRAVEGA_NO_TIMESTAMP, record_completion, &seen, 0,
                                         &error),
-               error, "pravega_txn_commit_async");
+               &error, "pravega_txn_commit_async");
     pravega_txn_free(txn);
     pravega_txn_writer_free(writer);
     pravega_manager_free(manager);
@@ -1259,13 +1284,13 @@ static void blocking_in_callback_cases(struct fixture *f)
     completions_init(&probe.seen);
     for (int call = 0; call < BLOCKING_CALLS; call++)
         probe.status[call] = PRAVEGA_STATUS_OK;
-    require_ok(pravega_txn_writer_begin(f->txn_writer, &probe.txn, &error), error,
+    require_ok(pravega_txn_writer_begin(f->txn_writer, &probe.txn, &error), &error,
                "pravega_txn_writer_begin");
 
     const char *what = "blocking calls from a callback";
     require_ok(pravega_writer_write(f->writer, "key", "event", 5, call_blocking_functions,
                                     &probe, 0, &error),
-               error, "pravega_writer_write");
+               &error, "pravega_writer_write");
     wait_for_completions(&probe.seen, 1, what);
 
     // A slice comes only with data; write one event for the acquire to find. The reader
@@ -1276,7 +1301,7 @@ static void blocking_in_callback_cases(struct fixture *f)
     while (probe.error[CALL_READER_RELEASE_SEGMENT] == NULL && time(NULL) < deadline) {
         require_ok(pravega_reader_acquire_segment(f->reader, release_inside_callback, &probe, 0,
                                                   &error),
-                   error, "pravega_reader_acquire_segment");
+                   &error, "pravega_reader_acquire_segment");
         asked++;
         wait_for_completions(&probe.seen, asked, what);
     }
