@@ -1,6 +1,7 @@
 """First write benchmark: 100-byte events per second for each write mode.
 
 Usage: python benchmarks/write_throughput.py CONTROLLER_URI [--events N] [--repeats R]
+       [--mode WORDS]   # only the modes whose name contains WORDS, e.g. "in flight"
 
 Each mode writes to a fresh stream and stops the clock only after everything is
 acknowledged. It prints one JSON object per mode with min/median/max events/s and the
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import platform
 import resource
 import statistics
 import time
@@ -88,12 +90,15 @@ def main() -> None:
     parser.add_argument("controller_uri")
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--mode", default="", help="run only modes containing this")
     options = parser.parse_args()
 
     manager = pravega_client.StreamManager(options.controller_uri)
     scope = f"bench{uuid.uuid4().hex[:8]}"
     manager.create_scope(scope)
     for mode, (inflight, function, share) in MODES.items():
+        if options.mode not in mode:
+            continue
         count = max(1000, int(options.events * share))
         rates: List[float] = []
         cpus: List[float] = []
@@ -106,6 +111,8 @@ def main() -> None:
                 {
                     "case": "write_100B",
                     "client": "pravega_client",
+                    "python": f"{platform.python_implementation()} "
+                    f"{platform.python_version()}",
                     "mode": mode,
                     "events": count,
                     "events_per_s": {

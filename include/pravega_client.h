@@ -771,8 +771,8 @@ void pravega_slice_free(PravegaSlice *slice);
 // Deletes the reader group `name` of `scope` on the server. A group that does not exist
 // is not an error. Blocks.
 //
-// Fails with `PRAVEGA_STATUS_CONTROLLER_ERROR` when the deletion fails, including when
-// the server cannot be reached.
+// Fails with `PRAVEGA_STATUS_UNAVAILABLE` when the server cannot be reached, and
+// `PRAVEGA_STATUS_CONTROLLER_ERROR` when the deletion fails otherwise.
 PravegaStatus pravega_manager_delete_reader_group(const PravegaManager *manager,
                                                   const char *scope,
                                                   const char *name,
@@ -929,8 +929,9 @@ void pravega_txn_writer_free(PravegaTxnWriter *writer);
 
 // Begins a transaction. Blocks. The caller frees `*out` with `pravega_txn_free`.
 //
-// Fails with `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller cannot open one:
-// the stream does not exist, or the controller fails or cannot be reached.
+// Fails with `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller cannot open one
+// (the stream does not exist, or the controller fails), and
+// `PRAVEGA_STATUS_UNAVAILABLE` when the controller cannot be reached.
 PravegaStatus pravega_txn_writer_begin(const PravegaTxnWriter *writer,
                                        PravegaTransaction **out,
                                        PravegaError **error);
@@ -942,8 +943,9 @@ PravegaStatus pravega_txn_writer_begin(const PravegaTxnWriter *writer,
 // transaction that is no longer open is returned closed. The caller frees `*out` with
 // `pravega_txn_free`.
 //
-// Fails with `PRAVEGA_STATUS_NOT_FOUND` when the controller does not report the
-// transaction's state, whatever the reason, including when it cannot be reached.
+// Fails with `PRAVEGA_STATUS_UNAVAILABLE` when the controller cannot be reached, and
+// `PRAVEGA_STATUS_NOT_FOUND` when it does not report the transaction's state for any
+// other reason (it answers an unknown id with a generic failure).
 PravegaStatus pravega_txn_writer_get_txn(const PravegaTxnWriter *writer,
                                          PravegaTxnId id,
                                          PravegaTransaction **out,
@@ -973,8 +975,8 @@ PravegaStatus pravega_txn_write(const PravegaTransaction *transaction,
 // Reads the transaction's state from the controller into `*status`, a
 // `PravegaTxnStatus` value. Blocks.
 //
-// Fails with `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller fails the request or
-// cannot be reached.
+// Fails with `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller fails the request,
+// and `PRAVEGA_STATUS_UNAVAILABLE` when it cannot be reached.
 PravegaStatus pravega_txn_status(const PravegaTransaction *transaction,
                                  int32_t *status,
                                  PravegaError **error);
@@ -990,8 +992,8 @@ PravegaStatus pravega_txn_status(const PravegaTransaction *transaction,
 // - `PRAVEGA_STATUS_TXN_FAILED` when it was committed or aborted already, or was
 //   reopened after it had closed.
 // - `PRAVEGA_STATUS_IO_ERROR` when one of its events could not be written.
-// - `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller fails the commit or cannot
-//   be reached.
+// - `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller fails the commit, and
+//   `PRAVEGA_STATUS_UNAVAILABLE` when it cannot be reached.
 PravegaStatus pravega_txn_commit(const PravegaTransaction *transaction,
                                  uint64_t timestamp,
                                  PravegaError **error);
@@ -999,9 +1001,9 @@ PravegaStatus pravega_txn_commit(const PravegaTransaction *transaction,
 // Aborts the transaction; its events are never seen. Blocks. Like a commit, it marks
 // the transaction finished once it has started.
 //
-// Fails with `PRAVEGA_STATUS_TXN_FAILED` when it was committed or aborted already, and
-// `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller fails the abort or cannot be
-// reached.
+// Fails with `PRAVEGA_STATUS_TXN_FAILED` when it was committed or aborted already,
+// `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller fails the abort, and
+// `PRAVEGA_STATUS_UNAVAILABLE` when it cannot be reached.
 PravegaStatus pravega_txn_abort(const PravegaTransaction *transaction, PravegaError **error);
 
 // `pravega_txn_commit` without blocking and without a time limit: `callback`

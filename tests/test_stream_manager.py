@@ -356,32 +356,55 @@ print("done")
 
 
 def test_objects_dropped_without_close_are_freed_by_the_collector(
-    controller_uri: str, scope: str, stream: str
+    controller_uri: str, scope: str, stream: str, tmp_path: Any
 ) -> None:
     # PyPy frees nothing when the last reference goes, only when its collector runs, so
     # handles must be released by finalizers and never by reference counting alone.
-    # The runtime threads of a manager end only once every object made from it is
-    # freed: that makes the release visible.
+    # The runtime threads end only once every object made from the manager is freed:
+    # that makes the release visible. A fresh interpreter has no garbage from other
+    # tests whose collection would blur the count.
+    import subprocess
+    import sys
+
+    program = f"""
+import gc, os, time
+import pravega_client
+
+def runtime_threads():
+    names = []
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{{task}}/comm") as comm:
+            names.append(comm.read().strip())
+    return names.count("pravega-client")
+
+def make_and_drop():
+    manager = pravega_client.StreamManager({controller_uri!r})
+    writer = manager.create_writer({scope!r}, {stream!r})
+    writer.write_event("dropped without close")
+    writer.flush()
+    group = manager.create_reader_group("dropped-group", {scope!r}, {stream!r})
+    group.create_reader("reader")
+    manager.create_stream({scope!r}, "dropped-bytes", 1)
+    manager.create_byte_stream({scope!r}, "dropped-bytes")
+    print("threads while open:", runtime_threads() > 0)
+
+make_and_drop()
+deadline = time.monotonic() + 20
+while runtime_threads() and time.monotonic() < deadline:
     gc.collect()
-    threads_before = process_resources()[0]
+    time.sleep(0.05)
+print("threads after collection:", runtime_threads())
+"""
+    finished = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,  # so that the source tree does not shadow the installed package
+    )
 
-    def make_and_drop() -> None:
-        manager = pravega_client.StreamManager(controller_uri)
-        writer = manager.create_writer(scope, stream)
-        writer.write_event("dropped without close")
-        writer.flush()
-        group = manager.create_reader_group(unique_name("dropped"), scope, stream)
-        group.create_reader("reader")
-        byte_stream_name = unique_name("bytes")
-        manager.create_stream(scope, byte_stream_name, 1)
-        manager.create_byte_stream(scope, byte_stream_name)
-        assert process_resources()[0] > threads_before, "the runtime should be up"
-
-    make_and_drop()
-
-    def collected_and_stopped() -> bool:
-        gc.collect()
-        return process_resources()[0] <= threads_before
-
-    wait_for(collected_and_stopped, seconds=20)
-    assert process_resources()[0] <= threads_before
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.splitlines() == [
+        "threads while open: True",
+        "threads after collection: 0",
+    ]

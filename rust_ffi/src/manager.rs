@@ -55,22 +55,29 @@ impl PravegaManager {
 }
 
 /// Classifies a controller failure, keeping the server's own reason in the message.
-fn controller_error(what: &str, uri: &PravegaNodeUri, error: &ControllerError) -> PravegaError {
-    let status = match error {
-        ControllerError::ConnectionError { .. } => {
-            let text = format!(
-                "{what} failed: cannot reach the controller at {}: {error}",
-                **uri
-            );
-            return PravegaError::new(PravegaStatus::Unavailable, text);
-        }
+/// The status for a controller failure: `Unavailable` when the controller could not be
+/// reached, `NotFound` when it said the object does not exist, `ControllerError` else.
+pub(crate) fn controller_status(error: &ControllerError) -> PravegaStatus {
+    match error {
+        ControllerError::ConnectionError { .. } => PravegaStatus::Unavailable,
         ControllerError::OperationError { error_msg, .. }
             if error_msg.contains("Not Found") || error_msg.contains("NotFound") =>
         {
             PravegaStatus::NotFound
         }
         _ => PravegaStatus::ControllerError,
-    };
+    }
+}
+
+fn controller_error(what: &str, uri: &PravegaNodeUri, error: &ControllerError) -> PravegaError {
+    let status = controller_status(error);
+    if status == PravegaStatus::Unavailable {
+        let text = format!(
+            "{what} failed: cannot reach the controller at {}: {error}",
+            **uri
+        );
+        return PravegaError::new(status, text);
+    }
     PravegaError::new(status, format!("{what} failed: {error}"))
 }
 

@@ -11,6 +11,7 @@ use futures::FutureExt;
 use pravega_client::event::reader::{EventReaderError, SegmentSlice};
 use pravega_client::event::reader_group_state::ReaderGroupStateError;
 use pravega_client::event::{EventReader, ReaderGroup};
+use pravega_client::sync::table::TableError;
 use pravega_client_shared::Scope;
 use std::ffi::CString;
 use std::ffi::{c_char, c_void};
@@ -533,8 +534,8 @@ pub extern "C" fn pravega_slice_free(slice: *mut PravegaSlice) {
 /// Deletes the reader group `name` of `scope` on the server. A group that does not exist
 /// is not an error. Blocks.
 ///
-/// Fails with `PRAVEGA_STATUS_CONTROLLER_ERROR` when the deletion fails, including when
-/// the server cannot be reached.
+/// Fails with `PRAVEGA_STATUS_UNAVAILABLE` when the server cannot be reached, and
+/// `PRAVEGA_STATUS_CONTROLLER_ERROR` when the deletion fails otherwise.
 #[no_mangle]
 pub extern "C" fn pravega_manager_delete_reader_group(
     manager: *const PravegaManager,
@@ -555,8 +556,12 @@ pub extern "C" fn pravega_manager_delete_reader_group(
                 manager.factory.delete_reader_group(scope, name),
             )?
             .map_err(|e| {
+                let status = match e {
+                    TableError::ConnectionError { .. } => PravegaStatus::Unavailable,
+                    _ => PravegaStatus::ControllerError,
+                };
                 let message = format!("delete reader group failed: {e}");
-                PravegaError::new(PravegaStatus::ControllerError, message)
+                PravegaError::new(status, message)
             })
     })
 }

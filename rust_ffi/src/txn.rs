@@ -4,11 +4,13 @@ use crate::args;
 use crate::completion::{spawn_completing, Completion, PravegaCallback};
 use crate::error::{FfiResult, PravegaError, PravegaStatus};
 use crate::guard::guarded;
-use crate::manager::PravegaManager;
+use crate::manager::{controller_status, PravegaManager};
 use crate::runtime::{free_in_runtime, SharedRuntime};
 use crate::writer::check_event_size;
 use pravega_client::client_factory::ClientFactoryAsync;
-use pravega_client::event::transactional_writer::TransactionError;
+use pravega_client::event::transactional_writer::{
+    TransactionError, TransactionalEventWriterError,
+};
 use pravega_client::event::{Transaction, TransactionalEventWriter};
 use pravega_client_shared::{ScopedStream, Timestamp, TransactionStatus, TxId, WriterId};
 use std::ffi::{c_char, c_void};
@@ -94,17 +96,27 @@ pub struct PravegaTransaction {
 }
 
 fn txn_error(what: &str, id: TxId, error: TransactionError) -> PravegaError {
-    let status = match error {
+    let status = match &error {
         TransactionError::TxnClosed { .. }
         | TransactionError::TxnCommitError { .. }
         | TransactionError::TxnAbortError { .. } => PravegaStatus::TxnFailed,
         TransactionError::TxnSegmentWriterError { .. } => PravegaStatus::IoError,
-        _ => PravegaStatus::ControllerError,
+        TransactionError::TxnControllerError { source } => controller_status(source),
+        TransactionError::TxnStreamWriterError { source } => txn_writer_status(source),
     };
     PravegaError::new(
         status,
         format!("{what} of transaction {:x} failed: {error}", id.0),
     )
+}
+
+fn txn_writer_status(error: &TransactionalEventWriterError) -> PravegaStatus {
+    match error {
+        TransactionalEventWriterError::TxnStreamControllerError { source } => {
+            controller_status(source)
+        }
+        TransactionalEventWriterError::PingerError { .. } => PravegaStatus::ControllerError,
+    }
 }
 
 fn closed_error(id: TxId) -> PravegaError {
@@ -231,8 +243,9 @@ fn new_transaction(
 
 /// Begins a transaction. Blocks. The caller frees `*out` with `pravega_txn_free`.
 ///
-/// Fails with `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller cannot open one:
-/// the stream does not exist, or the controller fails or cannot be reached.
+/// Fails with `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller cannot open one
+/// (the stream does not exist, or the controller fails), and
+/// `PRAVEGA_STATUS_UNAVAILABLE` when the controller cannot be reached.
 #[no_mangle]
 pub extern "C" fn pravega_txn_writer_begin(
     writer: *const PravegaTxnWriter,
@@ -251,7 +264,7 @@ pub extern "C" fn pravega_txn_writer_begin(
                 })?;
         let transaction = begun.map_err(|e| {
             let text = format!("begin transaction on {} failed: {e}", writer.stream);
-            PravegaError::new(PravegaStatus::ControllerError, text)
+            PravegaError::new(txn_writer_status(&e), text)
         })?;
         args::store(
             out,
@@ -268,8 +281,9 @@ pub extern "C" fn pravega_txn_writer_begin(
 /// transaction that is no longer open is returned closed. The caller frees `*out` with
 /// `pravega_txn_free`.
 ///
-/// Fails with `PRAVEGA_STATUS_NOT_FOUND` when the controller does not report the
-/// transaction's state, whatever the reason, including when it cannot be reached.
+/// Fails with `PRAVEGA_STATUS_UNAVAILABLE` when the controller cannot be reached, and
+/// `PRAVEGA_STATUS_NOT_FOUND` when it does not report the transaction's state for any
+/// other reason (it answers an unknown id with a generic failure).
 #[no_mangle]
 pub extern "C" fn pravega_txn_writer_get_txn(
     writer: *const PravegaTxnWriter,
@@ -292,8 +306,14 @@ pub extern "C" fn pravega_txn_writer_get_txn(
                 controller.check_transaction_status(&writer.stream, id),
             )?
             .map_err(|e| {
+                // The controller answers an unknown id with a generic failure, so any
+                // failure but an unreachable controller means "not found" here.
+                let status = match controller_status(&e.error) {
+                    PravegaStatus::Unavailable => PravegaStatus::Unavailable,
+                    _ => PravegaStatus::NotFound,
+                };
                 let text = format!("{what} on {} failed: {}", writer.stream, e.error);
-                PravegaError::new(PravegaStatus::NotFound, text)
+                PravegaError::new(status, text)
             })?;
         let closed = status != TransactionStatus::Open;
         args::store(out, new_transaction(writer, id, None, closed));
@@ -355,8 +375,8 @@ pub extern "C" fn pravega_txn_write(
 /// Reads the transaction's state from the controller into `*status`, a
 /// `PravegaTxnStatus` value. Blocks.
 ///
-/// Fails with `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller fails the request or
-/// cannot be reached.
+/// Fails with `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller fails the request,
+/// and `PRAVEGA_STATUS_UNAVAILABLE` when it cannot be reached.
 #[no_mangle]
 pub extern "C" fn pravega_txn_status(
     transaction: *const PravegaTransaction,
@@ -378,7 +398,7 @@ pub extern "C" fn pravega_txn_status(
             )?
             .map_err(|e| {
                 PravegaError::new(
-                    PravegaStatus::ControllerError,
+                    controller_status(&e.error),
                     format!("{what} failed: {}", e.error),
                 )
             })?;
@@ -398,8 +418,8 @@ pub extern "C" fn pravega_txn_status(
 /// - `PRAVEGA_STATUS_TXN_FAILED` when it was committed or aborted already, or was
 ///   reopened after it had closed.
 /// - `PRAVEGA_STATUS_IO_ERROR` when one of its events could not be written.
-/// - `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller fails the commit or cannot
-///   be reached.
+/// - `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller fails the commit, and
+///   `PRAVEGA_STATUS_UNAVAILABLE` when it cannot be reached.
 #[no_mangle]
 pub extern "C" fn pravega_txn_commit(
     transaction: *const PravegaTransaction,
@@ -416,9 +436,9 @@ pub extern "C" fn pravega_txn_commit(
 /// Aborts the transaction; its events are never seen. Blocks. Like a commit, it marks
 /// the transaction finished once it has started.
 ///
-/// Fails with `PRAVEGA_STATUS_TXN_FAILED` when it was committed or aborted already, and
-/// `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller fails the abort or cannot be
-/// reached.
+/// Fails with `PRAVEGA_STATUS_TXN_FAILED` when it was committed or aborted already,
+/// `PRAVEGA_STATUS_CONTROLLER_ERROR` when the controller fails the abort, and
+/// `PRAVEGA_STATUS_UNAVAILABLE` when it cannot be reached.
 #[no_mangle]
 pub extern "C" fn pravega_txn_abort(
     transaction: *const PravegaTransaction,
