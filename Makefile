@@ -26,7 +26,7 @@ PREFIX ?= /usr/local
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' rust_ffi/Cargo.toml | head -1)
 
 .PHONY: all deps venv pypy-venv build build-pypy header lib install-lib test test-rust \
-	test-c test-cpython test-pypy test-asan asan-extension lint demo server-start server-stop clean
+	test-c test-cpython test-pypy test-asan asan-extension bench bench-clients lint demo server-start server-stop clean
 
 all: build lib
 
@@ -102,6 +102,7 @@ lint: venv
 	$(VENV)/bin/ruff check $(PY_SOURCES)
 	$(VENV)/bin/ruff format --check $(PY_SOURCES)
 	cd rust_ffi && cargo fmt --check
+	cd benchmarks/rust_native && cargo fmt --check
 
 test-rust: .make/deps
 	cd rust_ffi && cargo test --release --lib --quiet
@@ -144,6 +145,23 @@ asan-extension:
 		$(CURDIR)/build_ffi.py >/dev/null
 	cp pravega_client/*.py $(ASAN_VENV)/ext/pravega_client/_native.*.so \
 		$(ASAN_SITE)/pravega_client/
+
+# Every client side by side against one local server: see benchmarks/RUNNERS.md.
+# Results go to benchmarks/results/. Timing never goes into `make test`.
+PYO3_VENV ?= .venv-pyo3
+BENCH_ARGS ?=
+bench: build build-pypy lib bench-clients
+	$(VENV_PY) benchmarks/run.py $(BENCH_ARGS)
+
+bench-clients: venv
+	$(VENV_PY) -m pip install -q -r requirements-bench.txt
+	test -x $(PYO3_VENV)/bin/python || $(PYTHON) -m venv $(PYO3_VENV)
+	$(PYO3_VENV)/bin/python -m pip install -q pravega==0.3.8
+	cargo build --release --quiet --manifest-path benchmarks/rust_native/Cargo.toml
+	mkdir -p build/c/bin
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -pthread benchmarks/c_abi.c \
+		$$(PKG_CONFIG_PATH=build/c/lib/pkgconfig pkg-config --cflags --libs pravega_client) \
+		-o build/c/bin/c_abi_bench
 
 # `make demo DEMO_PYTHON=pypy` runs the quickstart on PyPy instead of CPython.
 DEMO_PYTHON ?= cpython
