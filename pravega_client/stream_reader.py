@@ -6,7 +6,7 @@ import asyncio
 from typing import Any, AsyncIterator, Dict, Iterator, Optional, Sequence
 
 from ._completion import bridge_for, current_loop
-from ._ffi import encode_name, ffi, invoke, lib
+from ._ffi import encode_name, ffi, invoke, lib, raise_for
 from ._handle import NativeHandle
 from .exceptions import InvalidArgumentError
 
@@ -59,6 +59,7 @@ class Slice(NativeHandle):
         self._len = ffi.new("size_t *")
         self._offset = ffi.new("int64_t *")
         self._found = ffi.new("bool *")
+        self._error = ffi.new("PravegaError **")
         self._segment = (
             ffi.string(lib.pravega_slice_segment(ptr)).decode() if ptr else ""
         )
@@ -70,9 +71,18 @@ class Slice(NativeHandle):
     def __next__(self) -> Event:
         if self._ptr is None or self._ptr == ffi.NULL:
             raise StopIteration
-        self._invoke(
-            lib.pravega_slice_next, self._data, self._len, self._offset, self._found
-        )
+        # The per-event path: one native call with out-parameters allocated once per
+        # slice, rather than the generic _invoke, whose allocations and extra frames
+        # cost more than the call itself when events are small.
+        ptr = self._enter()
+        try:
+            status = lib.pravega_slice_next(
+                ptr, self._data, self._len, self._offset, self._found, self._error
+            )
+        finally:
+            self._exit()
+        if status != lib.PRAVEGA_STATUS_OK:
+            raise_for(status, self._error[0])
         if not self._found[0]:
             raise StopIteration
         payload = ffi.buffer(self._data[0], self._len[0])[:]
