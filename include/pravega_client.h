@@ -326,6 +326,25 @@ typedef struct {
 // the call (a C++ exception, a longjmp).
 typedef void (*PravegaCallback)(void *user_data, const PravegaCompletion *completion);
 
+// A view of the events returned by `pravega_slice_next_batch`.
+//
+// Every pointer belongs to the slice and stays valid until the next call on that
+// slice, or its release or free. Event `i` is the `lengths[i]` bytes of `data` that
+// follow the events before it; its offset in its segment is `offsets[i]`. When `count`
+// is 0 the pointers are NULL and `data_len` is 0.
+typedef struct {
+    // The payloads of all `count` events, back to back, in order.
+    const uint8_t *data;
+    // The total length of `data`: the sum of `lengths`.
+    size_t data_len;
+    // `count` payload lengths.
+    const size_t *lengths;
+    // `count` offsets, each the event's offset in its segment.
+    const int64_t *offsets;
+    // How many events the batch holds; 0 when the slice is used up.
+    size_t count;
+} PravegaEventBatch;
+
 // A stream's scaling and retention policy: passed by pointer and never kept, or filled
 // in by `pravega_manager_get_stream_policy`. A plain value owned by the caller.
 //
@@ -758,6 +777,23 @@ PravegaStatus pravega_slice_next(PravegaSlice *slice,
                                  int64_t *offset,
                                  bool *found,
                                  PravegaError **error);
+
+// Moves past up to `max_events` events of `slice` and returns them in `*out`. Does not
+// block, so it may be called from a callback.
+//
+// The batch stops early once it holds `max_bytes` of payload or more (pass `SIZE_MAX`
+// for no limit); it always holds at least one event while the slice has any, however
+// large. Events in a batch count as read: a release gives the slice back after the
+// batch's last event, so ask for no more than you will consume. A `count` of 0 means
+// the slice is used up. The views in `*out` are valid as `PravegaEventBatch` states.
+//
+// Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `slice` or `out` is NULL, or
+// `max_events` or `max_bytes` is 0; `*out` is then untouched.
+PravegaStatus pravega_slice_next_batch(PravegaSlice *slice,
+                                       size_t max_events,
+                                       size_t max_bytes,
+                                       PravegaEventBatch *out,
+                                       PravegaError **error);
 
 // Frees a slice, releasing it to its reader at the position reached, in the background:
 // its unread events are delivered again. NULL is ignored; freeing twice is undefined

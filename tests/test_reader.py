@@ -299,3 +299,62 @@ def test_deleting_a_group_twice_is_harmless(manager, scope, stream) -> None:
 
     manager.delete_reader_group(name, scope)
     manager.delete_reader_group(name, scope)
+
+
+def test_read_in_small_batches_loses_and_repeats_nothing(
+    manager, scope, stream
+) -> None:
+    # Small events come many to a native batch and large ones one at a time; a batch
+    # must never take more from the slice than read() hands out.
+    payloads = (
+        [f"small-{i}".encode() for i in range(50)]
+        + [bytes([i]) * 300_000 for i in range(3)]
+        + [f"tail-{i}".encode() for i in range(20)]
+    )
+    write(manager, scope, stream, payloads, key="k")
+    reader = new_reader(manager, scope, stream)
+
+    async def read_all() -> list:
+        events: list = []
+        while len(events) < len(payloads):
+            batch = await reader.read(max_events=7, timeout=30)
+            assert 1 <= len(batch) <= 7
+            events.extend(batch)
+        return events
+
+    events = asyncio.run(asyncio.wait_for(read_all(), timeout=120))
+
+    assert [e.data() for e in events] == payloads
+    offsets = [e.offset() for e in events]
+    assert offsets == sorted(set(offsets))
+    assert events[0].segment().startswith(f"{scope}/{stream}/")
+
+
+def test_slice_kept_by_read_goes_back_before_other_calls(
+    manager, scope, stream
+) -> None:
+    payloads = [f"kept-{i}".encode() for i in range(10)]
+    write(manager, scope, stream, payloads, key="k")
+    group = manager.create_reader_group(unique_name("g"), scope, stream)
+    first = group.create_reader("first")
+
+    async def read_then_switch() -> tuple:
+        taken = await first.read(max_events=3, timeout=30)
+        # read() keeps the rest of its slice; asking for a slice must give it back
+        # first, or the acquire could wait for it forever.
+        segment_slice = await asyncio.wait_for(first.get_segment_slice_async(), 30)
+        one = next(iter(segment_slice))
+        first.release_segment(segment_slice)
+        more = await first.read(max_events=2, timeout=30)
+        return taken, one, more
+
+    taken, one, more = asyncio.run(read_then_switch())
+    # Going offline gives the kept slice back first, so that the group records how
+    # far it was read: the next reader starts right after, with nothing repeated.
+    first.close()
+    second = group.create_reader("second")
+    rest = read_events(second, 4) + read_available(second, slices=1)
+
+    seen = [e.data() for e in taken] + [one.data()] + [e.data() for e in more]
+    assert seen == payloads[:6]
+    assert [e.data() for e in rest] == payloads[6:]

@@ -69,6 +69,86 @@ pub struct PravegaSlice {
     /// The event last returned by `pravega_slice_next`; its bytes stay valid until the
     /// next call on this slice.
     current: Vec<u8>,
+    /// The events last returned by `pravega_slice_next_batch`, kept for the same span.
+    batch: EventBatch,
+}
+
+/// Events read in one `pravega_slice_next_batch` call.
+///
+/// Payloads go back to back into one buffer, so that a host copies a batch out in one
+/// piece instead of once per event.
+#[derive(Default)]
+struct EventBatch {
+    data: Vec<u8>,
+    lengths: Vec<usize>,
+    offsets: Vec<i64>,
+}
+
+impl EventBatch {
+    /// Moves up to `max_events` events out of `slice`, stopping once `max_bytes` of
+    /// payload are held. An event is consumed from the slice only when it is taken
+    /// into the batch, so the slice's position is exactly past the batch's last event.
+    fn fill(&mut self, slice: &mut SegmentSlice, max_events: usize, max_bytes: usize) {
+        self.data.clear();
+        self.lengths.clear();
+        self.offsets.clear();
+        while self.lengths.len() < max_events && self.data.len() < max_bytes {
+            let Some(event) = slice.next() else {
+                break;
+            };
+            self.lengths.push(event.value.len());
+            self.offsets.push(event.offset_in_segment);
+            if self.data.is_empty() {
+                // The first event's buffer becomes the batch's: a batch of one large
+                // event is then never copied here.
+                self.data = event.value;
+            } else {
+                self.data.extend_from_slice(&event.value);
+            }
+        }
+    }
+
+    fn view(&self) -> PravegaEventBatch {
+        PravegaEventBatch {
+            data: if self.data.is_empty() {
+                std::ptr::null()
+            } else {
+                self.data.as_ptr()
+            },
+            data_len: self.data.len(),
+            lengths: if self.lengths.is_empty() {
+                std::ptr::null()
+            } else {
+                self.lengths.as_ptr()
+            },
+            offsets: if self.offsets.is_empty() {
+                std::ptr::null()
+            } else {
+                self.offsets.as_ptr()
+            },
+            count: self.lengths.len(),
+        }
+    }
+}
+
+/// A view of the events returned by `pravega_slice_next_batch`.
+///
+/// Every pointer belongs to the slice and stays valid until the next call on that
+/// slice, or its release or free. Event `i` is the `lengths[i]` bytes of `data` that
+/// follow the events before it; its offset in its segment is `offsets[i]`. When `count`
+/// is 0 the pointers are NULL and `data_len` is 0.
+#[repr(C)]
+pub struct PravegaEventBatch {
+    /// The payloads of all `count` events, back to back, in order.
+    pub data: *const u8,
+    /// The total length of `data`: the sum of `lengths`.
+    pub data_len: usize,
+    /// `count` payload lengths.
+    pub lengths: *const usize,
+    /// `count` offsets, each the event's offset in its segment.
+    pub offsets: *const i64,
+    /// How many events the batch holds; 0 when the slice is used up.
+    pub count: usize,
 }
 
 impl PravegaReader {
@@ -279,6 +359,7 @@ pub extern "C" fn pravega_reader_acquire_segment(
                         runtime,
                         segment,
                         current: Vec::new(),
+                        batch: EventBatch::default(),
                     };
                     Box::into_raw(Box::new(slice)) as *mut c_void
                 }
@@ -481,6 +562,47 @@ pub extern "C" fn pravega_slice_next(
                 args::store(found, false);
             }
         }
+        Ok(())
+    })
+}
+
+/// Moves past up to `max_events` events of `slice` and returns them in `*out`. Does not
+/// block, so it may be called from a callback.
+///
+/// The batch stops early once it holds `max_bytes` of payload or more (pass `SIZE_MAX`
+/// for no limit); it always holds at least one event while the slice has any, however
+/// large. Events in a batch count as read: a release gives the slice back after the
+/// batch's last event, so ask for no more than you will consume. A `count` of 0 means
+/// the slice is used up. The views in `*out` are valid as `PravegaEventBatch` states.
+///
+/// Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `slice` or `out` is NULL, or
+/// `max_events` or `max_bytes` is 0; `*out` is then untouched.
+#[no_mangle]
+pub extern "C" fn pravega_slice_next_batch(
+    slice: *mut PravegaSlice,
+    max_events: usize,
+    max_bytes: usize,
+    out: *mut PravegaEventBatch,
+    error: *mut *mut PravegaError,
+) -> PravegaStatus {
+    guarded(error, || {
+        // SAFETY: a non-NULL slice is live and used by one thread at a time.
+        let slice = unsafe { slice.as_mut() }
+            .ok_or_else(|| PravegaError::invalid_argument("slice must not be NULL"))?;
+        args::out_ptr("out", out)?;
+        if max_events == 0 {
+            return Err(PravegaError::invalid_argument(
+                "max_events must be at least 1",
+            ));
+        }
+        if max_bytes == 0 {
+            return Err(PravegaError::invalid_argument(
+                "max_bytes must be at least 1",
+            ));
+        }
+
+        slice.batch.fill(&mut slice.slice, max_events, max_bytes);
+        args::store(out, slice.batch.view());
         Ok(())
     })
 }

@@ -835,6 +835,39 @@ static PravegaSlice *acquire_slice(PravegaReader *reader)
     return NULL;
 }
 
+/* `slice` is positioned just before the event "second". */
+static void batch_cases(PravegaSlice *slice)
+{
+    PravegaEventBatch batch;
+    memset(&batch, 0, sizeof batch);
+    EXPECT(INVALID, "pravega_slice_next_batch: NULL slice",
+           pravega_slice_next_batch(NULL, 8, SIZE_MAX, &batch, &error));
+    EXPECT(INVALID, "pravega_slice_next_batch: NULL out",
+           pravega_slice_next_batch(slice, 8, SIZE_MAX, NULL, &error));
+    EXPECT(INVALID, "pravega_slice_next_batch: max_events 0",
+           pravega_slice_next_batch(slice, 0, SIZE_MAX, &batch, &error));
+    EXPECT(INVALID, "pravega_slice_next_batch: max_bytes 0",
+           pravega_slice_next_batch(slice, 8, 0, &batch, &error));
+
+    // The refused calls must not have skipped an event, and one byte of budget still
+    // yields the whole next event.
+    EXPECT(PRAVEGA_STATUS_OK, "pravega_slice_next_batch: one byte of budget",
+           pravega_slice_next_batch(slice, 8, 1, &batch, &error));
+    check_true("pravega_slice_next_batch: returns the next event whole",
+               batch.count == 1 && batch.data_len == 6 && batch.lengths[0] == 6 &&
+                   memcmp(batch.data, "second", 6) == 0 && batch.offsets[0] > 0,
+               batch.count == 1 ? "one event" : "another count");
+
+    EXPECT(PRAVEGA_STATUS_OK, "pravega_slice_next_batch: the rest",
+           pravega_slice_next_batch(slice, 1000, SIZE_MAX, &batch, &error));
+    size_t total = 0;
+    for (size_t i = 0; i < batch.count; i++)
+        total += batch.lengths[i];
+    check_true("pravega_slice_next_batch: lengths add up to data_len",
+               total == batch.data_len && (batch.count > 0 || batch.data == NULL),
+               "they do not");
+}
+
 static void reader_cases(struct fixture *f)
 {
     PravegaReader *r = f->reader;
@@ -933,6 +966,8 @@ static void reader_cases(struct fixture *f)
     slice = acquire_slice(r);
     check_true("pravega_reader_release_segment: a slice given with a NULL reader came back",
                slice != NULL, slice ? "it did" : "it did not");
+    if (slice != NULL)
+        batch_cases(slice);
     pravega_slice_free(slice);
 }
 
