@@ -795,6 +795,20 @@ PravegaStatus pravega_slice_next_batch(PravegaSlice *slice,
                                        PravegaEventBatch *out,
                                        PravegaError **error);
 
+// Hands back the last `count` events of the batch that `pravega_slice_next_batch`
+// returned last: they count as unread, and are delivered again once the slice is
+// given back with `pravega_reader_release_segment` or `pravega_slice_free`. A host that
+// takes events in batches but hands them on one at a time calls this before giving
+// the slice back, so that it never loses the events it took but did not hand on.
+// Does not block.
+//
+// After it hands back one event or more, the slice yields no more events and the
+// views of the last batch are no longer valid. A `count` of 0 does nothing.
+//
+// Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `slice` is NULL or `count` is more
+// than the last batch holds; nothing changes then.
+PravegaStatus pravega_slice_unread(PravegaSlice *slice, size_t count, PravegaError **error);
+
 // Frees a slice, releasing it to its reader at the position reached, in the background:
 // its unread events are delivered again. NULL is ignored; freeing twice is undefined
 // behaviour. Does not block, so it is safe inside a callback.

@@ -14,6 +14,10 @@ from .exceptions import InvalidArgumentError
 # How much payload one native batch call hands over at most. Large enough that the
 # call's fixed cost vanishes for small events, small enough to stay in the CPU cache.
 _BATCH_BYTES = 256 * 1024
+# Events per native call when a slice is iterated: the first call takes a few, and
+# each later one twice as many, up to the most.
+_FIRST_PREFETCH = 16
+_MAX_PREFETCH = 1024
 
 
 class Event:
@@ -56,16 +60,20 @@ class Slice(NativeHandle):
     An empty slice (no data arrived in time) simply yields nothing. Give the slice
     back with ``StreamReader.release_segment``; a slice that is dropped instead goes
     back to its reader at the position reached.
+
+    Iteration takes events from native memory in batches, not one call per event.
+    Events taken but not yet handed out are given back with the slice and delivered
+    again, exactly as if they had never been taken.
     """
 
     def __init__(self, ptr: Any) -> None:
         super().__init__(ptr, lib.pravega_slice_free)
-        self._data = ffi.new("uint8_t **")
-        self._len = ffi.new("size_t *")
-        self._offset = ffi.new("int64_t *")
-        self._found = ffi.new("bool *")
         self._error = ffi.new("PravegaError **")
         self._batch: Any = None
+        # The last native batch, handed out by __next__ up to _ahead_index.
+        self._ahead: List[Event] = []
+        self._ahead_index = 0
+        self._prefetch = _FIRST_PREFETCH
         self._segment = (
             ffi.string(lib.pravega_slice_segment(ptr)).decode() if ptr else ""
         )
@@ -75,74 +83,100 @@ class Slice(NativeHandle):
         return self
 
     def __next__(self) -> Event:
-        if self._ptr is None or self._ptr == ffi.NULL:
+        index = self._ahead_index
+        if index < len(self._ahead):
+            self._ahead_index = index + 1
+            return self._ahead[index]
+        # A reader that takes a few events and releases the slice pays for a refetch
+        # of what was taken ahead, so batches start small and grow while it goes on.
+        ahead = self._take_batch(self._prefetch)
+        self._prefetch = min(2 * self._prefetch, _MAX_PREFETCH)
+        self._ahead = ahead
+        if not ahead:
+            self._ahead_index = 0
             raise StopIteration
-        # The per-event path: one native call with out-parameters allocated once per
-        # slice, rather than the generic _invoke, whose allocations and extra frames
-        # cost more than the call itself when events are small.
-        ptr = self._enter()
-        try:
-            status = lib.pravega_slice_next(
-                ptr, self._data, self._len, self._offset, self._found, self._error
-            )
-        finally:
-            self._exit()
-        if status != lib.PRAVEGA_STATUS_OK:
-            raise_for(status, self._error[0])
-        if not self._found[0]:
-            raise StopIteration
-        payload = ffi.buffer(self._data[0], self._len[0])[:]
-        return Event(payload, self._offset[0], self._segment)
+        self._ahead_index = 1
+        return ahead[0]
 
-    def _read_into(self, events: List[Event], limit: int) -> bool:
-        """Appends up to ``limit`` events to ``events``, in batches of native events,
-        and tells whether the slice is used up.
-
-        Every event in a batch counts as read, so this asks for no more than the caller
-        takes: the slice's position never runs ahead of what was handed out.
-        """
+    def _take_batch(self, limit: int) -> List[Event]:
+        """Takes up to ``limit`` events from the slice in one native call; none once
+        the slice is used up or closed."""
         if self._ptr is None or self._ptr == ffi.NULL:
-            return True
+            return []
         if self._batch is None:
             self._batch = ffi.new("PravegaEventBatch *")
         batch = self._batch
-        segment = self._segment
-        append = events.append
-        new_event = object.__new__
         ptr = self._enter()
         try:
-            while limit > 0:
-                status = lib.pravega_slice_next_batch(
-                    ptr, limit, _BATCH_BYTES, batch, self._error
-                )
-                if status != lib.PRAVEGA_STATUS_OK:
-                    raise_for(status, self._error[0])
-                count = batch.count
-                if count == 0:
-                    return True
-                # One copy of the whole batch; slicing bytes is far cheaper than a
-                # cffi round trip per event.
-                blob = ffi.buffer(batch.data, batch.data_len)[:]
-                if count == 1:
-                    append(Event(blob, batch.offsets[0], segment))
-                else:
-                    lengths = ffi.unpack(batch.lengths, count)
-                    offsets = ffi.unpack(batch.offsets, count)
-                    start = 0
-                    for length, offset in zip(lengths, offsets):
-                        # Event.__init__, inlined: filling the slots of a bare object
-                        # costs half as much as the call, on CPython and PyPy alike.
-                        event = new_event(Event)
-                        end = start + length
-                        event._data = blob[start:end]
-                        event._offset = offset
-                        event._segment = segment
-                        append(event)
-                        start = end
-                limit -= count
+            status = lib.pravega_slice_next_batch(
+                ptr, limit, _BATCH_BYTES, batch, self._error
+            )
+            if status != lib.PRAVEGA_STATUS_OK:
+                raise_for(status, self._error[0])
+            count = batch.count
+            if count == 0:
+                return []
+            # One copy of the whole batch; slicing bytes is far cheaper than a cffi
+            # round trip per event.
+            blob = ffi.buffer(batch.data, batch.data_len)[:]
+            if count == 1:
+                return [Event(blob, batch.offsets[0], self._segment)]
+            lengths = ffi.unpack(batch.lengths, count)
+            offsets = ffi.unpack(batch.offsets, count)
         finally:
             self._exit()
+
+        events = []
+        append = events.append
+        new_event = object.__new__
+        segment = self._segment
+        start = 0
+        for length, offset in zip(lengths, offsets):
+            # Event.__init__, inlined: filling the slots of a bare object costs half
+            # as much as the call, on CPython and PyPy alike.
+            event = new_event(Event)
+            end = start + length
+            event._data = blob[start:end]
+            event._offset = offset
+            event._segment = segment
+            append(event)
+            start = end
+        return events
+
+    def _read_into(self, events: List[Event], limit: int) -> bool:
+        """Appends up to ``limit`` events to ``events`` and tells whether the slice is
+        used up.
+
+        Asks the native side for no more than it appends, so that the slice's
+        position never runs ahead of what was handed out.
+        """
+        ahead = self._ahead[self._ahead_index : self._ahead_index + limit]
+        self._ahead_index += len(ahead)
+        events.extend(ahead)
+        limit -= len(ahead)
+        while limit > 0:
+            batch = self._take_batch(limit)
+            if not batch:
+                return True
+            events.extend(batch)
+            limit -= len(batch)
         return False
+
+    def _hand_back(self, ptr: Any) -> None:
+        """Counts the events taken ahead but not handed out as unread, so that they
+        are delivered again once the slice goes back to its reader."""
+        unread = len(self._ahead) - self._ahead_index
+        self._ahead = []
+        self._ahead_index = 0
+        if unread and ptr is not None and ptr != ffi.NULL:
+            status = lib.pravega_slice_unread(ptr, unread, self._error)
+            raise_for(status, self._error[0])
+
+    def _free_native(self) -> None:
+        try:
+            self._hand_back(self._ptr)
+        finally:
+            super()._free_native()
 
     def to_str(self) -> str:
         return f"Slice(empty={self._ptr is None or self._ptr == ffi.NULL})"
@@ -290,6 +324,7 @@ class StreamReader(NativeHandle):
         ptr = slice._take()
         if ptr is None or ptr == ffi.NULL:
             return
+        slice._hand_back(ptr)
         self._invoke(lib.pravega_reader_release_segment, ptr)
 
     def reader_offline(self) -> None:

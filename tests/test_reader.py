@@ -146,6 +146,47 @@ def test_partly_read_slice_redelivers_the_rest(manager, scope, stream) -> None:
     assert [e.data() for e in rest] == [f"e{i}".encode() for i in range(3, 10)]
 
 
+async def _first_slice_with_data(reader) -> pravega_client.Slice:
+    while True:
+        segment_slice = await reader.get_segment_slice_async()
+        if segment_slice._ptr:
+            return segment_slice
+        reader.release_segment(segment_slice)
+
+
+@pytest.mark.parametrize("give_back", ["release", "close"])
+def test_events_taken_ahead_by_iteration_are_delivered_again(
+    manager, scope, stream, give_back
+) -> None:
+    # Iteration takes events from native memory in growing batches (16, 32, ...), so
+    # stopping after 40 leaves some taken but not handed out. Whether the slice is
+    # released or merely closed, exactly those come next, in order.
+    payloads = [f"ahead-{i}".encode() for i in range(200)]
+    write(manager, scope, stream, payloads, key="k")
+    reader = new_reader(manager, scope, stream)
+
+    async def take_forty() -> list:
+        segment_slice = await _first_slice_with_data(reader)
+        taken = []
+        for event in segment_slice:
+            taken.append(event)
+            if len(taken) == 30:
+                break
+        # Going on after a break continues where the loop stopped.
+        taken.extend(next(segment_slice) for _ in range(10))
+        if give_back == "release":
+            reader.release_segment(segment_slice)
+        else:
+            segment_slice.close()
+        return taken
+
+    taken = asyncio.run(take_forty())
+    rest = read_events(reader, len(payloads) - 40)
+
+    assert [e.data() for e in taken] == payloads[:40]
+    assert [e.data() for e in rest] == payloads[40:]
+
+
 def test_large_events_arrive_byte_for_byte(manager, scope, stream) -> None:
     payloads = [
         bytes([i % 256]) * 1000 + i.to_bytes(4, "big") * 24_750 for i in range(1000)

@@ -866,6 +866,23 @@ static void batch_cases(PravegaSlice *slice)
     check_true("pravega_slice_next_batch: lengths add up to data_len",
                total == batch.data_len && (batch.count > 0 || batch.data == NULL),
                "they do not");
+
+    size_t held = batch.count;
+    EXPECT(INVALID, "pravega_slice_unread: NULL slice", pravega_slice_unread(NULL, 1, &error));
+    EXPECT(INVALID, "pravega_slice_unread: more than the last batch holds",
+           pravega_slice_unread(slice, held + 1, &error));
+    EXPECT(PRAVEGA_STATUS_OK, "pravega_slice_unread: zero events",
+           pravega_slice_unread(slice, 0, &error));
+    if (held > 0) {
+        EXPECT(PRAVEGA_STATUS_OK, "pravega_slice_unread: the whole last batch",
+               pravega_slice_unread(slice, held, &error));
+        EXPECT(PRAVEGA_STATUS_OK, "pravega_slice_next_batch: after unread",
+               pravega_slice_next_batch(slice, 8, SIZE_MAX, &batch, &error));
+        check_true("pravega_slice_next_batch: a slice moved back yields nothing",
+                   batch.count == 0 && batch.data == NULL, "it yielded events");
+        EXPECT(INVALID, "pravega_slice_unread: twice",
+               pravega_slice_unread(slice, 1, &error));
+    }
 }
 
 static void reader_cases(struct fixture *f)
