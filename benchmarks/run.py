@@ -3,7 +3,8 @@
 Usage: python benchmarks/run.py [--repeats N] [--clients a,b] [--cases x,y]
 
 Steps: start a standalone server (or use PRAVEGA_CONTROLLER_URI), pre-fill the two
-streams the read cases read, run each client's runner (benchmarks/RUNNERS.md), then
+streams the read cases read, warm the server up, run each client's runner
+(benchmarks/RUNNERS.md) in two rounds, the second in the opposite order, then
 write benchmarks/results/latest.json, latest.md and latest.png. Runners' stderr goes
 to benchmarks/results/logs/, which is not committed.
 """
@@ -143,7 +144,12 @@ def prefill(uri: str, scope: str) -> None:
 
 
 def run_client(
-    client: str, uri: str, scope: str, cases: List[str], repeats: int
+    client: str,
+    uri: str,
+    scope: str,
+    cases: List[str],
+    repeats: int,
+    log_name: Optional[str] = None,
 ) -> Iterator[dict]:
     command = CLIENTS[client] + [
         uri,
@@ -160,9 +166,9 @@ def run_client(
         "--read-100kb",
         READ_100KB[0],
     ]
-    log_path = RESULTS / "logs" / f"{client}.log"
+    log_path = RESULTS / "logs" / f"{log_name or client}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("w") as log:
+    with log_path.open("a") as log:
         try:
             finished = subprocess.run(
                 command,
@@ -186,6 +192,42 @@ def run_client(
         line = line.strip()
         if line.startswith("{"):
             yield json.loads(line)
+
+
+def warm_up(uri: str, scope: str, cases: List[str]) -> None:
+    """One unrecorded pass of every case by the native runner.
+
+    A fresh server's JVM compiles its hot paths during the first minute of load, so
+    the client measured first would otherwise be measured against a slower server.
+    """
+    started = time.monotonic()
+    for _ in run_client("rust-native", uri, scope, cases, 1, log_name="warm-up"):
+        pass
+    print(f"warmed the server up in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def rounds(clients: List[str], repeats: int) -> List[tuple]:
+    """Two rounds, the second in the opposite client order, splitting the repeats:
+    whatever drifts during the run (the server's heap, its compiler, the machine's
+    other load) then weighs on every client alike."""
+    first = (repeats + 1) // 2
+    plan = [(clients, first)]
+    if repeats > first:
+        plan.append((list(reversed(clients)), repeats - first))
+    return plan
+
+
+def merge(raws: Dict[tuple, dict], raw: dict) -> None:
+    """Adds one runner's report of a case to what the earlier rounds reported."""
+    key = (raw["client"], raw["case"])
+    if key not in raws:
+        raws[key] = raw
+        return
+    kept = raws[key]
+    kept["samples"] = kept["samples"] + raw["samples"]
+    kept["client_cpu_us_per_event"] = (
+        kept["client_cpu_us_per_event"] + raw["client_cpu_us_per_event"]
+    )
 
 
 # ---- results ----
@@ -371,6 +413,8 @@ def markdown(runs: List[dict], info: dict) -> str:
         "",
         f"{info['date']}, commit {info['commit']}; {info['cpus']} cores "
         f"({info['cpu_model']}), {info['memory_gib']} GiB; {info['server']}.",
+        "The server was warmed up first, and each client ran in two rounds, the "
+        "second in the opposite order. "
         "Each figure is the median of the repeats, with min and max. A ratio is how "
         "many times faster than that client (above 1 is better; for latency it is "
         "the inverse ratio of the latencies).",
@@ -470,6 +514,7 @@ def main() -> None:
         sys.exit(f"unknown clients or cases: {', '.join(unknown)}")
 
     started = time.monotonic()
+    shutil.rmtree(RESULTS / "logs", ignore_errors=True)
     external = os.environ.get("PRAVEGA_CONTROLLER_URI")
     server = None if external else Server()
     uri = external or server.start()
@@ -484,22 +529,32 @@ def main() -> None:
             manager.create_scope(scope)
         if {"read_100B", "read_100KB"} & set(cases):
             prefill(uri, scope)
-        server_cpu: Dict[str, tuple] = {}
-        for client in clients:
-            cpu_before, wall_before = server_cpu_seconds(server), time.monotonic()
-            for raw in run_client(client, uri, scope, cases, options.repeats):
-                run = summarise(raw)
-                runs.append(run)
-                print(
-                    f"{client:24} {run['case']:22} median {run['median']:>12,.1f} "
-                    f"{run['unit']:13} cpu {run['client_cpu_us_per_event']:8.2f} "
-                    f"µs/event  ({run['mode']})",
-                    flush=True,
-                )
-            cpu_after = server_cpu_seconds(server)
-            if cpu_before is not None and cpu_after is not None:
-                wall = time.monotonic() - wall_before
-                server_cpu[client] = (cpu_after - cpu_before, wall)
+        warm_up(uri, scope, cases)
+        raws: Dict[tuple, dict] = {}
+        server_cpu: Dict[str, list] = {}
+        for order, repeats in rounds(clients, options.repeats):
+            for client in order:
+                cpu_before, wall_before = server_cpu_seconds(server), time.monotonic()
+                for raw in run_client(client, uri, scope, cases, repeats):
+                    merge(raws, raw)
+                    print(
+                        f"{client:24} {raw['case']:22} round of {repeats}: median "
+                        f"{statistics.median(raw['samples']):>12,.1f} {raw['unit']}",
+                        flush=True,
+                    )
+                cpu_after = server_cpu_seconds(server)
+                if cpu_before is not None and cpu_after is not None:
+                    spent = server_cpu.setdefault(client, [0.0, 0.0])
+                    spent[0] += cpu_after - cpu_before
+                    spent[1] += time.monotonic() - wall_before
+        runs.extend(summarise(raw) for raw in raws.values())
+        for run in runs:
+            print(
+                f"{run['client']:24} {run['case']:22} median {run['median']:>12,.1f} "
+                f"{run['unit']:13} cpu {run['client_cpu_us_per_event']:8.2f} "
+                f"µs/event  ({run['mode']})",
+                flush=True,
+            )
         info["server_cpu_s_per_client"] = server_cpu
     finally:
         if server is not None:

@@ -18,6 +18,10 @@ _BATCH_BYTES = 256 * 1024
 # each later one twice as many, up to the most.
 _FIRST_PREFETCH = 16
 _MAX_PREFETCH = 1024
+# From this average size on, events are copied one by one out of native memory rather
+# than as one block that is then sliced: the per-event call costs less than a second
+# copy of their bytes.
+_LARGE_EVENT_BYTES = 4096
 
 
 class Event:
@@ -116,32 +120,16 @@ class Slice(NativeHandle):
             count = batch.count
             if count == 0:
                 return []
+            lengths = ffi.unpack(batch.lengths, count)
+            offsets = ffi.unpack(batch.offsets, count)
+            if batch.data_len >= count * _LARGE_EVENT_BYTES:
+                return _copy_each(batch.data, lengths, offsets, self._segment)
             # One copy of the whole batch; slicing bytes is far cheaper than a cffi
             # round trip per event.
             blob = ffi.buffer(batch.data, batch.data_len)[:]
-            if count == 1:
-                return [Event(blob, batch.offsets[0], self._segment)]
-            lengths = ffi.unpack(batch.lengths, count)
-            offsets = ffi.unpack(batch.offsets, count)
         finally:
             self._exit()
-
-        events = []
-        append = events.append
-        new_event = object.__new__
-        segment = self._segment
-        start = 0
-        for length, offset in zip(lengths, offsets):
-            # Event.__init__, inlined: filling the slots of a bare object costs half
-            # as much as the call, on CPython and PyPy alike.
-            event = new_event(Event)
-            end = start + length
-            event._data = blob[start:end]
-            event._offset = offset
-            event._segment = segment
-            append(event)
-            start = end
-        return events
+        return _slice_blob(blob, lengths, offsets, self._segment)
 
     def _read_into(self, events: List[Event], limit: int) -> bool:
         """Appends up to ``limit`` events to ``events`` and tells whether the slice is
@@ -486,3 +474,38 @@ class StreamReaderGroup(NativeHandle):
 
     def __repr__(self) -> str:
         return self.to_str()
+
+
+def _slice_blob(
+    blob: bytes, lengths: List[int], offsets: List[int], segment: str
+) -> List[Event]:
+    """The events of a batch copied out of native memory as one ``blob``."""
+    events = []
+    append = events.append
+    new_event = object.__new__
+    start = 0
+    for length, offset in zip(lengths, offsets):
+        # Event.__init__, inlined: filling the slots of a bare object costs half as
+        # much as the call, on CPython and PyPy alike.
+        event = new_event(Event)
+        end = start + length
+        event._data = blob[start:end]
+        event._offset = offset
+        event._segment = segment
+        append(event)
+        start = end
+    return events
+
+
+def _copy_each(
+    data: Any, lengths: List[int], offsets: List[int], segment: str
+) -> List[Event]:
+    """The events of a batch of large events, each copied once from native memory:
+    copying the whole batch and then slicing it would copy every byte twice."""
+    data = ffi.cast("char *", data)
+    events = []
+    start = 0
+    for length, offset in zip(lengths, offsets):
+        events.append(Event(ffi.unpack(data + start, length), offset, segment))
+        start += length
+    return events
