@@ -31,7 +31,8 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' rust_ffi/Cargo.toml | hea
 all: build lib
 
 # Debian packages come from apt when missing: cbindgen (it pins the header generator),
-# the venv modules, Maven, PyPy, and valgrind and pkg-config for the C tests. cargo and
+# the venv modules, Maven, PyPy, valgrind and pkg-config for the C tests, and openssl
+# for the TLS tests' certificates (keytool comes with java). cargo and
 # java must already be on the machine.
 deps: .make/deps
 .make/deps:
@@ -42,6 +43,7 @@ deps: .make/deps
 	command -v $(PYPY) >/dev/null || missing="$$missing pypy3 pypy3-dev pypy3-venv"; \
 	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
 	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \

@@ -160,6 +160,10 @@ enum PravegaStatus
     PRAVEGA_STATUS_UNAVAILABLE = 12,
     // The operation is not supported in this situation; the message says why.
     PRAVEGA_STATUS_UNSUPPORTED = 13,
+    // The controller refused the credentials: a wrong user or password, an unknown
+    // user, a missing or expired token, or a server with auth on and a client with
+    // none. Retrying with the same settings does not help.
+    PRAVEGA_STATUS_AUTH_FAILED = 14,
 };
 #ifndef __cplusplus
 typedef int32_t PravegaStatus;

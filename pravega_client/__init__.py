@@ -10,6 +10,7 @@ from ._version import __version__ as __version__
 from .byte_stream import ByteStream
 from .exceptions import (
     AlreadyExistsError,
+    AuthenticationError,
     CancelledError,
     ClosedError,
     ControllerError,
@@ -58,6 +59,7 @@ __all__ = [
     "InvalidArgumentError",
     "ClosedError",
     "ControllerError",
+    "AuthenticationError",
     "PravegaIOError",
     "PravegaConnectionError",
     "PravegaTimeoutError",

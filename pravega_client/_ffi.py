@@ -57,6 +57,7 @@ _EXCEPTION_FOR_STATUS: Dict[int, Type[exc.PravegaError]] = {
     lib.PRAVEGA_STATUS_INTERNAL: exc.InternalError,
     lib.PRAVEGA_STATUS_UNAVAILABLE: exc.PravegaConnectionError,
     lib.PRAVEGA_STATUS_UNSUPPORTED: exc.UnsupportedError,
+    lib.PRAVEGA_STATUS_AUTH_FAILED: exc.AuthenticationError,
 }
 
 

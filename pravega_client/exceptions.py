@@ -26,6 +26,15 @@ class ControllerError(PravegaError, ValueError):
     """The controller refused or failed a request."""
 
 
+class AuthenticationError(ControllerError):
+    """The controller refused the credentials: a wrong user or password, an unknown
+    user, a missing or expired token, or auth on the server but none in the client.
+
+    A :class:`ControllerError`, so code written for the 0.3.8 package that catches
+    that (or ``ValueError``) still catches it. Messages never hold the credentials.
+    """
+
+
 class PravegaIOError(PravegaError, OSError):
     """Reading from or writing to a segment store failed."""
 

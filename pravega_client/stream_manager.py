@@ -29,8 +29,11 @@ class StreamManager(NativeHandle):
     package. The keyword-only ones make environment variables unnecessary:
 
     - ``username`` with ``password``, or ``token``: credentials for basic auth. Giving
-      them turns ``auth_enabled`` on. Without them the Rust client's environment
-      variables (``pravega_client_auth_*``) still apply.
+      them turns ``auth_enabled`` on. Without them, ``auth_enabled=True`` takes them
+      from the Rust client's environment variables: ``pravega_client_auth_method``
+      set to ``Basic``, with ``pravega_client_auth_username`` and
+      ``pravega_client_auth_password`` or with ``pravega_client_auth_token``. With
+      ``auth_enabled`` false, as by default, those variables are ignored.
     - ``trust_cert``: the CA certificate for TLS, as a PEM file path or PEM text.
       Without it ``pravega_client_tls_cert_path`` still applies.
     - ``timeout``: the limit in seconds for each blocking controller call (30).

@@ -43,6 +43,20 @@ def test_malformed_controller_uri_raises(controller_uri: str) -> None:
         pravega_client.StreamManager("localhost:9090")
 
 
+@pytest.mark.parametrize(
+    "uri",
+    ["tls://127.0.0.1:9090", "tls://[::1]:9090", "tls://localhost:9090,10.0.0.1:9090"],
+)
+def test_tls_uri_with_an_ip_address_is_refused_at_once(uri: str) -> None:
+    # The Rust client's TLS library cannot verify a certificate against an IP
+    # address; without this check the caller waits through every retry for an error
+    # that does not say why.
+    with pytest.raises(
+        pravega_client.InvalidArgumentError, match="TLS needs a host name"
+    ):
+        pravega_client.StreamManager(uri)
+
+
 def test_closed_manager_raises_closed_error(controller_uri: str) -> None:
     manager = pravega_client.StreamManager(controller_uri)
     manager.close()

@@ -131,6 +131,9 @@ impl PravegaConfig {
             )));
         }
         check_endpoints(uri)?;
+        if is_tls_uri {
+            check_tls_host_names(uri)?;
+        }
         let tls_enabled = self.tls_enabled.unwrap_or(is_tls_uri);
         if tls_enabled != is_tls_uri {
             return Err(PravegaError::invalid_argument(format!(
@@ -192,6 +195,24 @@ fn check_endpoints(uri: &str) -> FfiResult<()> {
         if host.is_empty() || port.parse::<u16>().map_or(true, |port| port == 0) {
             return Err(PravegaError::invalid_argument(format!(
                 "controller URI {uri:?} must name host:port, with a port from 1 to 65535"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// TLS endpoints must be host names. The crate's TLS library (rustls 0.19) cannot check
+/// a certificate against an IP address: it refuses the connection, and the caller would
+/// see only "cannot reach the controller" after every retry.
+fn check_tls_host_names(uri: &str) -> FfiResult<()> {
+    let endpoints = uri.split_once("://").map_or("", |(_, rest)| rest);
+    for endpoint in endpoints.split(',') {
+        let host = endpoint.rsplit_once(':').map_or(endpoint, |(host, _)| host);
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        if bare.parse::<std::net::IpAddr>().is_ok() {
+            return Err(PravegaError::invalid_argument(format!(
+                "controller URI {uri:?} names the IP address {host}, but TLS needs a host \
+                 name that the server's certificate lists, such as tls://localhost:9090"
             )));
         }
     }

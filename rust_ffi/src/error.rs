@@ -48,6 +48,10 @@ pub enum PravegaStatus {
     Unavailable = 12,
     /// The operation is not supported in this situation; the message says why.
     Unsupported = 13,
+    /// The controller refused the credentials: a wrong user or password, an unknown
+    /// user, a missing or expired token, or a server with auth on and a client with
+    /// none. Retrying with the same settings does not help.
+    AuthFailed = 14,
 }
 
 /// A failure: a status code and a human-readable message.
@@ -64,7 +68,7 @@ impl PravegaError {
     pub(crate) fn new(status: PravegaStatus, message: impl Display) -> Self {
         // A message with an interior NUL would be cut short by C readers; replace it so
         // the whole text survives.
-        let text = message.to_string().replace('\0', "\\0");
+        let text = redact_credentials(&message.to_string()).replace('\0', "\\0");
         PravegaError {
             status,
             message: CString::new(text).expect("NUL bytes were replaced"),
@@ -87,6 +91,35 @@ impl std::fmt::Debug for PravegaError {
 }
 
 pub(crate) type FfiResult<T> = Result<T, PravegaError>;
+
+/// `text` with the value of every `"authorization": "..."` header replaced.
+///
+/// The controller's gRPC errors carry the call's metadata, and the crate copies it into
+/// its messages: a refused login would otherwise hand the caller's own Basic token
+/// (base64 of user:password) to every log line and exception that shows the error.
+fn redact_credentials(text: &str) -> String {
+    const HEADER: &str = "\"authorization\"";
+    let lower = text.to_ascii_lowercase(); // same byte offsets: ASCII case only
+    let mut redacted = String::with_capacity(text.len());
+    let mut done = 0;
+    let mut search_from = 0;
+    while let Some(found) = lower[search_from..].find(HEADER) {
+        let after_name = search_from + found + HEADER.len();
+        // The value is the next quoted string after the colon.
+        let Some(open) = text[after_name..].find('"').map(|i| after_name + i + 1) else {
+            break;
+        };
+        let Some(close) = text[open..].find('"').map(|i| open + i) else {
+            break;
+        };
+        redacted.push_str(&text[done..open]);
+        redacted.push_str("<redacted>");
+        done = close;
+        search_from = close;
+    }
+    redacted.push_str(&text[done..]);
+    redacted
+}
 
 /// The status code of `error`, or `PRAVEGA_STATUS_INVALID_ARGUMENT` when it is NULL.
 ///
@@ -120,5 +153,36 @@ pub extern "C" fn pravega_error_free(error: *mut PravegaError) {
     if !error.is_null() {
         // SAFETY: the pointer was made by `PravegaError::into_raw` and is freed once.
         drop(unsafe { Box::from_raw(error) });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_grpc_metadata_are_redacted() {
+        let raw = r#"status: Unauthenticated, metadata: MetadataMap { headers: {"content-type": "application/grpc", "Authorization": "Basic dXNlcjpzZWNyZXQ=", "authorization": "Bearer tok"} }"#;
+        let error = PravegaError::new(PravegaStatus::AuthFailed, raw);
+        let message = error.message.to_str().unwrap();
+        assert!(!message.contains("dXNlcjpzZWNyZXQ="), "{message}");
+        assert!(!message.contains("tok\""), "{message}");
+        assert!(
+            message.contains(r#""Authorization": "<redacted>""#),
+            "{message}"
+        );
+        assert!(message.contains(r#""content-type": "application/grpc""#));
+    }
+
+    #[test]
+    fn messages_without_credentials_are_unchanged() {
+        for text in [
+            "plain",
+            "",
+            "\"authorization\" without a value",
+            "a\"authorization\": \"x",
+        ] {
+            assert_eq!(redact_credentials(text), text);
+        }
     }
 }

@@ -54,12 +54,18 @@ impl PravegaManager {
     }
 }
 
-/// Classifies a controller failure, keeping the server's own reason in the message.
 /// The status for a controller failure: `Unavailable` when the controller could not be
-/// reached, `NotFound` when it said the object does not exist, `ControllerError` else.
+/// reached, `AuthFailed` when it refused the credentials, `NotFound` when it said the
+/// object does not exist, `ControllerError` else.
 pub(crate) fn controller_status(error: &ControllerError) -> PravegaStatus {
     match error {
         ControllerError::ConnectionError { .. } => PravegaStatus::Unavailable,
+        // The crate keeps only the text of the gRPC status, so the code is matched there.
+        ControllerError::OperationError { error_msg, .. }
+            if error_msg.contains("Unauthenticated") || error_msg.contains("PermissionDenied") =>
+        {
+            PravegaStatus::AuthFailed
+        }
         ControllerError::OperationError { error_msg, .. }
             if error_msg.contains("Not Found") || error_msg.contains("NotFound") =>
         {
@@ -72,8 +78,16 @@ pub(crate) fn controller_status(error: &ControllerError) -> PravegaStatus {
 fn controller_error(what: &str, uri: &PravegaNodeUri, error: &ControllerError) -> PravegaError {
     let status = controller_status(error);
     if status == PravegaStatus::Unavailable {
+        // The TLS library below reports a certificate it does not trust as a bare
+        // "transport error", so name that cause for TLS users.
+        let hint = if uri.starts_with("tls://") || uri.starts_with("ssl://") {
+            " (over TLS this is also how a server certificate that the trust \
+             certificate does not cover shows)"
+        } else {
+            ""
+        };
         let text = format!(
-            "{what} failed: cannot reach the controller at {}: {error}",
+            "{what} failed: cannot reach the controller at {}{hint}: {error}",
             **uri
         );
         return PravegaError::new(status, text);
