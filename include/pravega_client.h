@@ -787,7 +787,8 @@ PravegaStatus pravega_slice_next(PravegaSlice *slice,
 //
 // The batch stops early once it holds `max_bytes` of payload or more (pass `SIZE_MAX`
 // for no limit); it always holds at least one event while the slice has any, however
-// large. Events in a batch count as read: a release gives the slice back after the
+// large. An event of 64 KiB or more that comes first is a batch of its own, handed
+// over without a copy. Events in a batch count as read: a release gives the slice back after the
 // batch's last event, so ask for no more than you will consume. A `count` of 0 means
 // the slice is used up. The views in `*out` are valid as `PravegaEventBatch` states.
 //

@@ -102,6 +102,10 @@ async fn give_back(
     }
 }
 
+/// From this size on, an event that starts a batch ends it too, so that its buffer is
+/// handed over without a copy.
+const LARGE_EVENT_BYTES: usize = 64 * 1024;
+
 /// Events read in one `pravega_slice_next_batch` call.
 ///
 /// Payloads go back to back into one buffer, so that a host copies a batch out in one
@@ -125,13 +129,19 @@ impl EventBatch {
             };
             self.lengths.push(event.value.len());
             self.offsets.push(event.offset_in_segment);
-            if self.data.is_empty() && event.value.len() > self.data.capacity() {
-                // A first event larger than the kept buffer becomes the batch's buffer
-                // rather than being copied. Smaller events go into the buffer kept
-                // from the last batch: growing a fresh one for every batch costs a
-                // chain of reallocations, and past glibc's mmap threshold a page fault
-                // for every page, which was more than the copies themselves.
+            let large = event.value.len() >= LARGE_EVENT_BYTES;
+            if self.data.is_empty() && (large || event.value.len() > self.data.capacity()) {
+                // A first event that is large, or larger than the kept buffer, becomes
+                // the batch's buffer rather than being copied. Smaller events go into
+                // the buffer kept from the last batch: growing a fresh one for every
+                // batch costs a chain of reallocations, and past glibc's mmap
+                // threshold a page fault for every page, which was more than the
+                // copies themselves.
                 self.data = event.value;
+                if large {
+                    // A batch of its own: appending more would copy this one.
+                    break;
+                }
             } else {
                 self.data.extend_from_slice(&event.value);
             }
@@ -608,7 +618,8 @@ pub extern "C" fn pravega_slice_next(
 ///
 /// The batch stops early once it holds `max_bytes` of payload or more (pass `SIZE_MAX`
 /// for no limit); it always holds at least one event while the slice has any, however
-/// large. Events in a batch count as read: a release gives the slice back after the
+/// large. An event of 64 KiB or more that comes first is a batch of its own, handed
+/// over without a copy. Events in a batch count as read: a release gives the slice back after the
 /// batch's last event, so ask for no more than you will consume. A `count` of 0 means
 /// the slice is used up. The views in `*out` are valid as `PravegaEventBatch` states.
 ///
