@@ -103,6 +103,7 @@ PY_SOURCES := pravega_client tests examples benchmarks build_ffi.py setup.py
 lint: venv
 	$(VENV)/bin/ruff check $(PY_SOURCES)
 	$(VENV)/bin/ruff format --check $(PY_SOURCES)
+	$(VENV)/bin/mypy pravega_client
 	cd rust_ffi && cargo fmt --check
 	cd benchmarks/rust_native && cargo fmt --check
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional, Type
+from typing import Any, Callable, Dict, List, Optional, Type
 
 from . import exceptions as exc
 from ._native import ffi, lib
@@ -115,7 +115,7 @@ def encode_optional(argument: str, value: Optional[str]) -> Any:
     return encode_name(argument, value)
 
 
-def string_list(box: Any) -> list:
+def string_list(box: Any) -> List[str]:
     """Converts an owned ``PravegaStringList *`` to a Python list and frees it."""
     handle = box[0]
     try:

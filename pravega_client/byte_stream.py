@@ -58,7 +58,7 @@ class ByteStream(io.RawIOBase):
         target = ffi.from_buffer("char[]", buffer, require_writable=True)
         count = ffi.new("size_t *")
         self._native._invoke(lib.pravega_byte_stream_read, target, len(target), count)
-        return count[0]
+        return int(count[0])
 
     def write(self, data: Any) -> int:
         """Appends up to 8 MiB of ``data`` at the tail; returns how many bytes."""
@@ -70,7 +70,7 @@ class ByteStream(io.RawIOBase):
         self._native._invoke(
             lib.pravega_byte_stream_write, source, len(source), written
         )
-        return written[0]
+        return int(written[0])
 
     def flush(self) -> None:
         """Waits until every byte written is durable."""
@@ -91,7 +91,7 @@ class ByteStream(io.RawIOBase):
             )
         position = ffi.new("uint64_t *")
         self._native._invoke(lib.pravega_byte_stream_seek, offset, whence, position)
-        return position[0]
+        return int(position[0])
 
     def tell(self) -> int:
         """The read position."""

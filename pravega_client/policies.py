@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Dict, Tuple
 
 from ._ffi import lib
 from .exceptions import InvalidArgumentError
@@ -87,7 +87,7 @@ class StreamScalingPolicy:
     def __hash__(self) -> int:
         return hash(self._key())
 
-    def _key(self) -> tuple:
+    def _key(self) -> Tuple[object, ...]:
         return (self._kind, self._target_rate, self._scale_factor, self._min_segments)
 
     def to_str(self) -> str:
@@ -175,7 +175,7 @@ class RetryPolicy:
     max_delay: float = 2.0
     max_attempts: int | None = 8
 
-    def settings(self) -> dict:
+    def settings(self) -> Dict[str, str]:
         """The native configuration keys for this policy."""
         if self.initial_delay <= 0 or self.max_delay <= 0:
             raise InvalidArgumentError("retry delays must be positive")

@@ -389,7 +389,7 @@ def _policy(argument: str, value: Any, kind: type) -> Any:
     return value
 
 
-def _tag_array(tags: Optional[Sequence[str]]) -> Tuple[Any, int, list]:
+def _tag_array(tags: Optional[Sequence[str]]) -> Tuple[Any, int, List[Any]]:
     """A ``const char *[]`` of the tags, its length, and the buffers it points into."""
     if tags is None:
         return ffi.NULL, 0, []

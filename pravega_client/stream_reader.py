@@ -480,7 +480,7 @@ def _slice_blob(
     blob: bytes, lengths: List[int], offsets: List[int], segment: str
 ) -> List[Event]:
     """The events of a batch copied out of native memory as one ``blob``."""
-    events = []
+    events: List[Event] = []
     append = events.append
     new_event = object.__new__
     start = 0
@@ -503,7 +503,7 @@ def _copy_each(
     """The events of a batch of large events, each copied once from native memory:
     copying the whole batch and then slicing it would copy every byte twice."""
     data = ffi.cast("char *", data)
-    events = []
+    events: List[Event] = []
     start = 0
     for length, offset in zip(lengths, offsets):
         events.append(Event(ffi.unpack(data + start, length), offset, segment))

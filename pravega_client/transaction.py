@@ -36,7 +36,7 @@ class StreamTransaction(NativeHandle):
     def __init__(self, ptr: Any) -> None:
         super().__init__(ptr, lib.pravega_txn_free)
         native_id = lib.pravega_txn_id(ptr)
-        self._txn_id = (native_id.high << _TXN_ID_BITS) | native_id.low
+        self._txn_id: int = (native_id.high << _TXN_ID_BITS) | native_id.low
 
     def get_txn_id(self) -> int:
         """The transaction's 128-bit id, to reopen it with ``get_txn``."""
@@ -46,7 +46,7 @@ class StreamTransaction(NativeHandle):
         """Whether the server still takes writes for it. Blocks on the controller."""
         status = ffi.new("int32_t *")
         self._call(lib.pravega_txn_status, status)
-        return status[0] == lib.PRAVEGA_TXN_STATUS_OPEN
+        return bool(status[0] == lib.PRAVEGA_TXN_STATUS_OPEN)
 
     def write_event(self, event: str, routing_key: Optional[str] = None) -> None:
         """Writes ``event`` as UTF-8 into the transaction."""
