@@ -79,6 +79,30 @@
 // The largest event the server accepts, in bytes.
 #define PRAVEGA_MAX_EVENT_SIZE 8388608
 
+// How much a record matters, as in most logging systems. A level also names the least
+// important records that are kept: `PRAVEGA_LOG_LEVEL_WARN` keeps warnings and errors.
+enum PravegaLogLevel
+#ifdef __cplusplus
+  : int32_t
+#endif // __cplusplus
+ {
+    // Keep nothing. The default.
+    PRAVEGA_LOG_LEVEL_OFF = 0,
+    // Failures the library could not report through a call's status.
+    PRAVEGA_LOG_LEVEL_ERROR = 1,
+    // Something went wrong and was recovered from, such as a lost connection.
+    PRAVEGA_LOG_LEVEL_WARN = 2,
+    // Milestones: connections made, segments acquired and released.
+    PRAVEGA_LOG_LEVEL_INFO = 3,
+    // Details for finding a fault; costly on hot paths.
+    PRAVEGA_LOG_LEVEL_DEBUG = 4,
+    // Everything, down to single appends.
+    PRAVEGA_LOG_LEVEL_TRACE = 5,
+};
+#ifndef __cplusplus
+typedef int32_t PravegaLogLevel;
+#endif // __cplusplus
+
 // What a stream keeps: the values of `PravegaStreamPolicy.retention`.
 enum PravegaRetention
 #ifdef __cplusplus
@@ -309,6 +333,17 @@ typedef struct {
     // when it has none or failed.
     void *result;
 } PravegaCompletion;
+
+// One log record, as `pravega_log_drain` hands it over.
+typedef struct {
+    PravegaLogLevel level;
+    // Where it comes from: the Rust module path, such as
+    // "pravega_client::segment::reactor". NUL-terminated UTF-8.
+    const char *target;
+    // The text, with the record's fields appended as `name=value`. NUL-terminated
+    // UTF-8; credentials in gRPC headers are replaced by "<redacted>".
+    const char *message;
+} PravegaLogRecord;
 
 // Called once when an asynchronous operation finishes.
 //
@@ -618,6 +653,35 @@ bool pravega_stream_cut_get(const PravegaStreamCut *cut,
 
 // Frees a stream cut. NULL is ignored; freeing twice is undefined behaviour.
 void pravega_stream_cut_free(PravegaStreamCut *cut);
+
+// Sets the least important level that is queued; `PRAVEGA_LOG_LEVEL_OFF` stops
+// logging. The first call that is not OFF hooks the library into `tracing` and `log`
+// (if the process has no other subscriber or logger yet), so a host that never calls
+// this gets no records and no output at all. Thread-safe; may be called at any time,
+// also inside a callback.
+//
+// Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` for a level outside 0..=5, and with
+// `PRAVEGA_STATUS_INTERNAL` when the wake-up descriptor cannot be made.
+PravegaStatus pravega_log_set_level(int32_t level, PravegaError **error);
+
+// The level set last with `pravega_log_set_level`. Thread-safe.
+PravegaLogLevel pravega_log_level(void);
+
+// The descriptor that becomes readable when records wait, or -1 before the first
+// `pravega_log_set_level` that was not OFF. Poll it for input; do not read or close it.
+// Thread-safe.
+int32_t pravega_log_fd(void);
+
+// Moves up to `capacity` waiting records into `out`, oldest first, and returns how
+// many. When records had to be dropped because too many waited, the first record says
+// how many. The strings of the records belong to the library and stay valid until the
+// next call of this function. When this empties the queue it also clears the
+// descriptor, so drain until fewer than `capacity` come back before waiting on it
+// again. Does not block.
+//
+// Thread-safe, but one thread should drain, since a call invalidates the strings of
+// the one before. Returns 0 when `out` is NULL.
+size_t pravega_log_drain(PravegaLogRecord *out, size_t capacity);
 
 // Connects a manager to the controller at `controller_uri` (`tcp://host:port` or
 // `tls://host:port`).

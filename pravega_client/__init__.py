@@ -4,6 +4,9 @@ A drop-in for the ``pravega_client`` module of the ``pravega`` 0.3.8 package, bu
 a C ABI over the Rust client with cffi, for CPython and PyPy.
 """
 
+import logging as _logging_module
+
+from . import _logging
 from ._ffi import ffi as _ffi_module
 from ._ffi import lib as _lib
 from ._version import __version__ as __version__
@@ -71,3 +74,7 @@ __all__ = [
     "CancelledError",
     "InternalError",
 ]
+
+# A library does not print: records go to handlers the application sets up.
+_logging_module.getLogger("pravega_client").addHandler(_logging_module.NullHandler())
+_logging.start()

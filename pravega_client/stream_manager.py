@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from . import _logging
 from ._ffi import encode_name, ffi, invoke, lib, string_list
 from ._handle import NativeHandle
 from .byte_stream import ByteStream
@@ -61,6 +62,9 @@ class StreamManager(NativeHandle):
         timeout: Optional[float] = None,
         retry: Optional[RetryPolicy] = None,
     ) -> None:
+        # Applies a log level set just before, and restarts the log pump in a child
+        # process made by fork, which does not inherit the thread.
+        _logging.start()
         self._uri = controller_uri
         uri = encode_name("controller_uri", controller_uri)
         settings = _settings(
@@ -410,6 +414,9 @@ def _non_negative(argument: str, value: Any) -> int:
         )
     if value < 0:
         raise InvalidArgumentError(f"{argument} must not be negative, not {value}")
+    # The native side counts in uint64_t; beyond that every later write would fail.
+    if value >= 2**64:
+        raise InvalidArgumentError(f"{argument} must be below 2**64, not {value}")
     return value
 
 

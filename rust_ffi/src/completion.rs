@@ -5,12 +5,10 @@
 use crate::args;
 use crate::error::{FfiResult, PravegaError, PravegaStatus};
 use crate::guard::{guarded, panic_error};
+use crate::wake::WakeSignal;
 use futures::FutureExt;
 use std::ffi::c_void;
 use std::future::Future;
-use std::io::{ErrorKind, Read, Write};
-use std::os::fd::AsRawFd;
-use std::os::unix::net::UnixStream;
 use std::panic::AssertUnwindSafe;
 use std::sync::Mutex;
 use tokio::runtime::Handle;
@@ -195,27 +193,22 @@ unsafe impl Send for PravegaCompletion {}
 /// once, with `pravega_completion_queue_free` only after all of them have completed.
 pub struct PravegaCompletionQueue {
     state: Mutex<QueueState>,
-    wake_reader: UnixStream,
+    wake: WakeSignal,
 }
 
 struct QueueState {
     entries: Vec<PravegaCompletion>,
-    wake_writer: UnixStream,
     wake_pending: bool,
 }
 
 impl PravegaCompletionQueue {
     fn new() -> std::io::Result<Self> {
-        let (wake_reader, wake_writer) = UnixStream::pair()?;
-        wake_reader.set_nonblocking(true)?;
-        wake_writer.set_nonblocking(true)?;
         Ok(PravegaCompletionQueue {
             state: Mutex::new(QueueState {
                 entries: Vec::new(),
-                wake_writer,
                 wake_pending: false,
             }),
-            wake_reader,
+            wake: WakeSignal::new()?,
         })
     }
 
@@ -227,11 +220,8 @@ impl PravegaCompletionQueue {
         state.entries.push(entry);
         if !state.wake_pending {
             state.wake_pending = true;
-            // A full socket buffer already means "readable", so WouldBlock is harmless.
-            if let Err(error) = (&state.wake_writer).write(&[1]) {
-                if error.kind() != ErrorKind::WouldBlock {
-                    tracing::warn!("completion queue wake-up failed: {error}");
-                }
+            if let Err(error) = self.wake.raise() {
+                tracing::warn!("completion queue wake-up failed: {error}");
             }
         }
     }
@@ -248,12 +238,7 @@ impl PravegaCompletionQueue {
         if state.entries.is_empty() && state.wake_pending {
             // Clear the wake-up while holding the lock, so that a push racing with this
             // drain either lands in this batch or writes a fresh byte.
-            let mut sink = [0u8; 64];
-            while let Ok(read) = (&self.wake_reader).read(&mut sink) {
-                if read == 0 {
-                    break;
-                }
-            }
+            self.wake.clear();
             state.wake_pending = false;
         }
         count
@@ -307,7 +292,7 @@ pub extern "C" fn pravega_completion_queue_new(
 #[no_mangle]
 pub extern "C" fn pravega_completion_queue_fd(queue: *const PravegaCompletionQueue) -> i32 {
     match args::handle("queue", queue) {
-        Ok(queue) => queue.wake_reader.as_raw_fd(),
+        Ok(queue) => queue.wake.fd(),
         Err(_) => -1,
     }
 }

@@ -97,7 +97,7 @@ pub(crate) type FfiResult<T> = Result<T, PravegaError>;
 /// The controller's gRPC errors carry the call's metadata, and the crate copies it into
 /// its messages: a refused login would otherwise hand the caller's own Basic token
 /// (base64 of user:password) to every log line and exception that shows the error.
-fn redact_credentials(text: &str) -> String {
+pub(crate) fn redact_credentials(text: &str) -> String {
     const HEADER: &str = "\"authorization\"";
     let lower = text.to_ascii_lowercase(); // same byte offsets: ASCII case only
     let mut redacted = String::with_capacity(text.len());
