@@ -619,10 +619,13 @@ PravegaStatus pravega_reader_group_config_add_stream(PravegaReaderGroupConfig *c
 
 // Adds `scope/stream`, read from a stream cut: `count` pairs of segment number
 // (`segments[i]`) and byte offset (`offsets[i]`), as `pravega_stream_cut_get` gives.
+// A segment id is not negative, and its low 32 bits (the segment number) are at most
+// `INT32_MAX`; the high 32 bits are the epoch.
 // Both arrays are read during the call only. Does not block.
 //
 // Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `count` is 0, an array is NULL, an
-// offset is negative, or the stream is in the configuration already.
+// offset is negative, a segment id is not one, or the stream is in the configuration
+// already.
 PravegaStatus pravega_reader_group_config_add_stream_at(PravegaReaderGroupConfig *config,
                                                         const char *scope,
                                                         const char *stream,

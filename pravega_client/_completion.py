@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import threading
 import weakref
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from ._ffi import error_from, ffi, invoke, lib
+
+logger = logging.getLogger(__name__)
 
 _BATCH = 256
 
@@ -88,7 +91,15 @@ class CompletionBridge:
                 return
 
     def _settle(self, tag: int, status: int, error: Any, result: Any) -> None:
-        future, convert, discard, translate = self._pending.pop(tag)
+        pending = self._pending.pop(tag, None)
+        if pending is None:
+            # The native side promises never to complete a call that failed; should
+            # it, the failed call already raised, so this report has nowhere to go.
+            logger.error("a completion arrived for an operation that had failed")
+            if status != lib.PRAVEGA_STATUS_OK:
+                lib.pravega_error_free(error)
+            return
+        future, convert, discard, translate = pending
         if future.done():
             # Cancelled while the native side was working: hand the result back so that
             # nothing it holds (such as a segment slice) is lost.

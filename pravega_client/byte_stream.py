@@ -8,6 +8,7 @@ from typing import Any, Optional, Tuple
 from ._ffi import ffi, lib
 from ._handle import NativeHandle
 from .exceptions import ClosedError, InvalidArgumentError
+from .stream_writer import event_buffer
 
 
 class _NativeByteStream(NativeHandle):
@@ -57,7 +58,12 @@ class ByteStream(io.RawIOBase):
         self._check_open()
         target = ffi.from_buffer("char[]", buffer, require_writable=True)
         count = ffi.new("size_t *")
-        self._native._invoke(lib.pravega_byte_stream_read, target, len(target), count)
+        try:
+            self._native._invoke(
+                lib.pravega_byte_stream_read, target, len(target), count
+            )
+        finally:
+            ffi.release(target)  # see stream_writer.event_buffer
         return int(count[0])
 
     def write(self, data: Any) -> int:
@@ -65,11 +71,11 @@ class ByteStream(io.RawIOBase):
         self._check_open()
         if isinstance(data, str):
             raise InvalidArgumentError("write() takes bytes-like data, not str")
-        source = data if isinstance(data, bytes) else ffi.from_buffer("char[]", data)
         written = ffi.new("size_t *")
-        self._native._invoke(
-            lib.pravega_byte_stream_write, source, len(source), written
-        )
+        with event_buffer(data) as source:
+            self._native._invoke(
+                lib.pravega_byte_stream_write, source, len(source), written
+            )
         return int(written[0])
 
     def flush(self) -> None:
@@ -83,12 +89,11 @@ class ByteStream(io.RawIOBase):
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Moves the read position; raises ValueError outside ``[head, tail]``."""
         self._check_open()
-        if whence not in (io.SEEK_SET, io.SEEK_CUR, io.SEEK_END):
+        # 1.0 == io.SEEK_CUR, but the native int32_t parameter takes no float.
+        exact_int = isinstance(whence, int) and not isinstance(whence, bool)
+        if not exact_int or whence not in (io.SEEK_SET, io.SEEK_CUR, io.SEEK_END):
             raise InvalidArgumentError(f"whence must be 0, 1 or 2, not {whence!r}")
-        if isinstance(offset, bool) or not isinstance(offset, int):
-            raise InvalidArgumentError(
-                f"offset must be int, not {type(offset).__name__}"
-            )
+        _check_offset(offset)
         position = ffi.new("uint64_t *")
         self._native._invoke(lib.pravega_byte_stream_seek, offset, whence, position)
         return int(position[0])
@@ -107,10 +112,7 @@ class ByteStream(io.RawIOBase):
         self._check_open()
         if offset is None:
             offset = self.tell()
-        if isinstance(offset, bool) or not isinstance(offset, int):
-            raise InvalidArgumentError(
-                f"offset must be int, not {type(offset).__name__}"
-            )
+        _check_offset(offset)
         self._native._invoke(lib.pravega_byte_stream_truncate, offset)
         return offset
 
@@ -149,3 +151,12 @@ class ByteStream(io.RawIOBase):
 
     def __repr__(self) -> str:
         return self.to_str()
+
+
+def _check_offset(offset: Any) -> None:
+    """Refuses what the native int64_t offset cannot hold, with the ValueError that
+    an offset outside the stream gets, rather than cffi's OverflowError."""
+    if isinstance(offset, bool) or not isinstance(offset, int):
+        raise InvalidArgumentError(f"offset must be int, not {type(offset).__name__}")
+    if not -(2**63) <= offset < 2**63:
+        raise InvalidArgumentError(f"offset {offset} is outside the stream")

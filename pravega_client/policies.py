@@ -21,6 +21,25 @@ def _count(argument: str, value: Any, minimum: int, maximum: int = 2**31 - 1) ->
     return value
 
 
+# The native side counts retry delays in u64 milliseconds.
+_MAX_DELAY_SECONDS = 2**64 / 1000
+
+
+def _delay_ms(argument: str, seconds: Any) -> int:
+    """A delay in whole milliseconds (at least 1); NaN, infinities and non-numbers
+    are refused here, where round() would raise ValueError or OverflowError."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise InvalidArgumentError(
+            f"retry {argument} must be a number, not {type(seconds).__name__}"
+        )
+    if not 0 < seconds < _MAX_DELAY_SECONDS:
+        raise InvalidArgumentError(
+            f"retry {argument} must be a positive number of seconds below "
+            f"{_MAX_DELAY_SECONDS:.0f}, not {seconds}"
+        )
+    return max(1, round(seconds * 1000))
+
+
 class StreamScalingPolicy:
     """How many segments a stream has, and whether that follows its load.
 
@@ -177,14 +196,14 @@ class RetryPolicy:
 
     def settings(self) -> Dict[str, str]:
         """The native configuration keys for this policy."""
-        if self.initial_delay <= 0 or self.max_delay <= 0:
-            raise InvalidArgumentError("retry delays must be positive")
+        initial_ms = _delay_ms("initial_delay", self.initial_delay)
+        max_ms = _delay_ms("max_delay", self.max_delay)
         if isinstance(self.backoff, bool) or not isinstance(self.backoff, int):
             raise InvalidArgumentError("retry backoff must be int")
         attempts = 0 if self.max_attempts is None else self.max_attempts
         return {
-            "retry.initial_delay_ms": str(max(1, round(self.initial_delay * 1000))),
+            "retry.initial_delay_ms": str(initial_ms),
             "retry.backoff_coefficient": str(_count("backoff", self.backoff, 1)),
-            "retry.max_delay_ms": str(max(1, round(self.max_delay * 1000))),
+            "retry.max_delay_ms": str(max_ms),
             "retry.max_attempts": str(_count("max_attempts", attempts, 0)),
         }

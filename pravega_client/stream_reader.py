@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 from typing import Any, AsyncIterator, Dict, Iterator, List, Optional, Sequence
 
@@ -22,6 +23,8 @@ _MAX_PREFETCH = 1024
 # than as one block that is then sliced: the per-event call costs less than a second
 # copy of their bytes.
 _LARGE_EVENT_BYTES = 4096
+# The most events one read() asks the native side for: its size_t limit.
+_MAX_EVENTS_PER_READ = 2**64 - 1
 
 
 class Event:
@@ -264,6 +267,16 @@ class StreamReader(NativeHandle):
             raise InvalidArgumentError(
                 f"max_events must be at least 1, not {max_events}"
             )
+        # More than the native size_t can count is the same request as "all there is".
+        max_events = min(max_events, _MAX_EVENTS_PER_READ)
+        if timeout is not None:
+            # A NaN deadline is never reached, so the call would wait for ever.
+            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+                raise InvalidArgumentError(
+                    f"timeout must be a number of seconds or None, not {timeout!r}"
+                )
+            if math.isnan(timeout):
+                raise InvalidArgumentError("timeout must not be NaN")
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         events: List[Event] = []
@@ -406,7 +419,7 @@ def native_group_config(
         for index, name in enumerate(stream_names):
             stream = encode_name(f"stream_names[{index}]", name)
             if stream_cut is not None and index == 0:
-                positions = stream_cut.get_segment_offset_map()
+                positions = _cut_positions(stream_cut)
                 segments = ffi.new("int64_t[]", list(positions))
                 offsets = ffi.new("int64_t[]", list(positions.values()))
                 invoke(
@@ -430,6 +443,22 @@ def native_group_config(
         lib.pravega_reader_group_config_free(config)
         raise
     return config
+
+
+def _cut_positions(stream_cut: StreamCuts) -> Dict[int, int]:
+    """The cut's segments and offsets, checked to fit the native int64_t arrays."""
+    positions = stream_cut.get_segment_offset_map()
+    for segment, offset in positions.items():
+        for argument, value in (("segment", segment), ("offset", offset)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidArgumentError(
+                    f"stream cut {argument}s must be int, not {type(value).__name__}"
+                )
+            if not -(2**63) <= value < 2**63:
+                raise InvalidArgumentError(
+                    f"stream cut {argument} {value} does not fit in 64 bits"
+                )
+    return positions
 
 
 class StreamReaderGroup(NativeHandle):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Iterable, Optional, Union
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator, Optional, Union
 
 from ._completion import bridge_for, current_loop
 from ._ffi import encode_optional, ffi, lib
@@ -73,12 +74,7 @@ class StreamWriter(NativeHandle):
 
         Blocks as :meth:`write_event` does, counting each event of the batch.
         """
-        payloads = [
-            event.encode("utf-8")
-            if isinstance(event, str)
-            else bytes(event_buffer(event))
-            for event in events
-        ]
+        payloads = [payload_bytes(event) for event in events]
         if not payloads:
             return
         key = encode_optional("routing_key", routing_key)
@@ -130,10 +126,10 @@ class StreamWriter(NativeHandle):
         tag: int,
     ) -> None:
         key = encode_optional("routing_key", routing_key)
-        data = event_buffer(event)
-        self._invoke(
-            lib.pravega_writer_write, key, data, len(data), callback, user_data, tag
-        )
+        with event_buffer(event) as data:
+            self._invoke(
+                lib.pravega_writer_write, key, data, len(data), callback, user_data, tag
+            )
 
     def _wait_outstanding(self, limit: int) -> None:
         while True:
@@ -151,12 +147,40 @@ class StreamWriter(NativeHandle):
         return self.to_str()
 
 
-def event_buffer(event: Any) -> Any:
-    """What a native call takes for a bytes-like event, without copying it."""
+@contextmanager
+def event_buffer(event: Any) -> Iterator[Any]:
+    """What a native call takes for a bytes-like event, without copying it.
+
+    A view into a bytearray or memoryview is released when the block ends. Left to the
+    collector, it could be cleared in the same garbage cycle as the memoryview it
+    exports from, which crashes CPython 3.11 (the view's buffer is freed twice).
+    """
+    if isinstance(event, bytes):
+        yield event
+        return
+    if isinstance(event, memoryview) and not event.c_contiguous:
+        # A strided view is bytes-like too, but cffi can only point at one block.
+        yield event.tobytes()
+        return
+    if not isinstance(event, (bytearray, memoryview)):
+        raise InvalidArgumentError(
+            f"event must be bytes-like, not {type(event).__name__}"
+        )
+    view = ffi.from_buffer("char[]", event)
+    try:
+        yield view
+    finally:
+        ffi.release(view)
+
+
+def payload_bytes(event: Any) -> bytes:
+    """A str or bytes-like event as bytes, copied unless it is bytes already."""
+    if isinstance(event, str):
+        return event.encode("utf-8")
     if isinstance(event, bytes):
         return event
     if isinstance(event, (bytearray, memoryview)):
-        return ffi.from_buffer("char[]", event)
+        return bytes(event)
     raise InvalidArgumentError(f"event must be bytes-like, not {type(event).__name__}")
 
 

@@ -60,8 +60,8 @@ class StreamTransaction(NativeHandle):
         """Writes raw bytes into the transaction. Returns once they are queued; a
         failure is raised by a later write or by the commit."""
         key = encode_optional("routing_key", routing_key)
-        data = event_buffer(event)
-        self._call(lib.pravega_txn_write, key, data, len(data))
+        with event_buffer(event) as data:
+            self._call(lib.pravega_txn_write, key, data, len(data))
 
     def commit(self) -> None:
         """Waits for the transaction's events, then commits it. Blocks."""

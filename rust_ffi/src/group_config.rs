@@ -127,10 +127,13 @@ pub extern "C" fn pravega_reader_group_config_add_stream(
 
 /// Adds `scope/stream`, read from a stream cut: `count` pairs of segment number
 /// (`segments[i]`) and byte offset (`offsets[i]`), as `pravega_stream_cut_get` gives.
+/// A segment id is not negative, and its low 32 bits (the segment number) are at most
+/// `INT32_MAX`; the high 32 bits are the epoch.
 /// Both arrays are read during the call only. Does not block.
 ///
 /// Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `count` is 0, an array is NULL, an
-/// offset is negative, or the stream is in the configuration already.
+/// offset is negative, a segment id is not one, or the stream is in the configuration
+/// already.
 #[no_mangle]
 pub extern "C" fn pravega_reader_group_config_add_stream_at(
     config: *mut PravegaReaderGroupConfig,
@@ -154,6 +157,19 @@ pub extern "C" fn pravega_reader_group_config_add_stream_at(
         if let Some(offset) = offsets.iter().find(|&&offset| offset < 0) {
             return Err(PravegaError::invalid_argument(format!(
                 "stream cut offsets must not be negative, not {offset}"
+            )));
+        }
+        // A segment id keeps the segment number in its low 32 bits, as a signed int,
+        // and the epoch in the high ones; the crate asserts on a negative number later,
+        // inside a reader, where the caller could no longer tell what was wrong.
+        if let Some(id) = segments
+            .iter()
+            .find(|&&id| id < 0 || (id as u64 & 0xFFFF_FFFF) > i32::MAX as u64)
+        {
+            return Err(PravegaError::invalid_argument(format!(
+                "stream cut segment id {id} is not a segment id: its low 32 bits, the \
+                 segment number, must be from 0 to {}",
+                i32::MAX
             )));
         }
         let positions = segments

@@ -3,12 +3,13 @@
 use crate::args;
 use crate::completion::{Completion, PravegaCallback};
 use crate::error::{FfiResult, PravegaError, PravegaStatus};
-use crate::guard::guarded;
+use crate::guard::{guarded, panic_error};
 use crate::manager::PravegaManager;
 use crate::runtime::{refuse_runtime_thread, SharedRuntime};
 use pravega_client::error::Error as WriterError;
 use pravega_client::event::EventWriter;
 use std::ffi::{c_char, c_void};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
@@ -222,21 +223,41 @@ impl PravegaWriter {
             return Err(failure);
         }
 
-        let mut answers = Vec::with_capacity(events.len());
+        let total = events.len();
+        let mut answers = Vec::with_capacity(total);
         let mut event_writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        self.acks.lock().outstanding += events.len() as u64;
-        for event in events {
-            // The crate's write only waits for room in its 16 MiB queue; the answer
-            // comes later through the receiver. Polling it here needs no runtime.
-            let answer = match routing_key {
-                Some(key) => futures::executor::block_on(
-                    event_writer.write_event_by_routing_key(key.to_string(), event.to_vec()),
-                ),
-                None => futures::executor::block_on(event_writer.write_event(event.to_vec())),
-            };
-            answers.push(answer);
-        }
+        self.acks.lock().outstanding += total as u64;
+        let handed_over = catch_unwind(AssertUnwindSafe(|| {
+            for event in events {
+                // The crate's write only waits for room in its 16 MiB queue; the answer
+                // comes later through the receiver. Polling it here needs no runtime.
+                let answer = match routing_key {
+                    Some(key) => futures::executor::block_on(
+                        event_writer.write_event_by_routing_key(key.to_string(), event.to_vec()),
+                    ),
+                    None => futures::executor::block_on(event_writer.write_event(event.to_vec())),
+                };
+                answers.push(answer);
+            }
+        }));
         drop(event_writer);
+
+        if let Err(payload) = handed_over {
+            // The crate panics on some failures (a scope that does not exist). The call
+            // then fails, so its callback must not fire; events never handed over are
+            // not outstanding; those handed over before the panic are still answered.
+            if let Some(completion) = completion {
+                completion.disarm();
+            }
+            self.acks.record((total - answers.len()) as u64, None);
+            if !answers.is_empty() {
+                self.queue(Pending::Events {
+                    answers,
+                    completion: None,
+                })?;
+            }
+            return Err(panic_error(payload.as_ref()));
+        }
 
         self.queue(Pending::Events {
             answers,
