@@ -432,7 +432,7 @@ mod tests {
         let mut buffer = [0u8; 64];
         // SAFETY: the queue is live for the test's duration, and the buffer is writable.
         let peeked = unsafe {
-            let fd = (*queue).wake_reader.as_raw_fd();
+            let fd = (*queue).wake.fd();
             recv(
                 fd,
                 buffer.as_mut_ptr(),
