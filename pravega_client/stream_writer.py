@@ -126,6 +126,18 @@ class StreamWriter(NativeHandle):
         tag: int,
     ) -> None:
         key = encode_optional("routing_key", routing_key)
+        if isinstance(event, bytes):
+            # The common case, and a per-event path: no context manager to pay for.
+            self._invoke(
+                lib.pravega_writer_write,
+                key,
+                event,
+                len(event),
+                callback,
+                user_data,
+                tag,
+            )
+            return
         with event_buffer(event) as data:
             self._invoke(
                 lib.pravega_writer_write, key, data, len(data), callback, user_data, tag

@@ -60,6 +60,9 @@ class StreamTransaction(NativeHandle):
         """Writes raw bytes into the transaction. Returns once they are queued; a
         failure is raised by a later write or by the commit."""
         key = encode_optional("routing_key", routing_key)
+        if isinstance(event, bytes):  # the common case, without a context manager
+            self._call(lib.pravega_txn_write, key, event, len(event))
+            return
         with event_buffer(event) as data:
             self._call(lib.pravega_txn_write, key, data, len(data))
 
