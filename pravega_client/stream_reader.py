@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
-from typing import Any, AsyncIterator, Dict, Iterator, List, Optional, Sequence
+from typing import Any, AsyncIterator, Dict, Iterator, List, Optional, Sequence, Set
 
 from ._completion import bridge_for, current_loop
 from ._ffi import encode_name, ffi, invoke, lib, raise_for
@@ -193,6 +193,11 @@ class StreamReader(NativeHandle):
         self._kept: Optional[Slice] = None
         self._acquires_in_flight = 0
         self._kept_lock = threading.Lock()
+        # Slices that `async for` loops are in. A loop left with `break` is closed only
+        # when its generator is collected, which can be after the reader went
+        # offline: going offline releases them first, at the position reached, so
+        # that the group does not hand the events already yielded out again.
+        self._iterated: Set[Slice] = set()
 
     def get_segment_slice_async(self) -> "asyncio.Future[Slice]":
         """Returns a future of the next slice; it is empty if no data came within ~1 s.
@@ -250,6 +255,12 @@ class StreamReader(NativeHandle):
         if kept is not None:
             self.release_segment(kept)
 
+    def _release_iterated(self) -> None:
+        with self._kept_lock:
+            iterated, self._iterated = self._iterated, set()
+        for segment_slice in iterated:
+            self.release_segment(segment_slice)
+
     async def read(
         self, max_events: int = 1000, timeout: Optional[float] = None
     ) -> List[Event]:
@@ -301,11 +312,15 @@ class StreamReader(NativeHandle):
     async def _events(self) -> AsyncIterator[Event]:
         while True:
             segment_slice = await self.get_segment_slice_async()
+            with self._kept_lock:
+                self._iterated.add(segment_slice)
             try:
                 for event in segment_slice:
                     yield event
             finally:
                 # Runs also when the consumer stops early: the rest comes again.
+                with self._kept_lock:
+                    self._iterated.discard(segment_slice)
                 self.release_segment(segment_slice)
 
     async def __aenter__(self) -> "StreamReader":
@@ -331,8 +346,10 @@ class StreamReader(NativeHandle):
     def reader_offline(self) -> None:
         """Takes the reader offline; its segments go to the group's other readers."""
         # A slice kept by read() goes back first, so that the group records how far
-        # it was read rather than where it was acquired.
+        # it was read rather than where it was acquired; so do the slices of loops
+        # that were left.
         self._release_kept()
+        self._release_iterated()
         self._invoke(lib.pravega_reader_offline)
 
     def close(self) -> None:

@@ -399,3 +399,28 @@ def test_slice_kept_by_read_goes_back_before_other_calls(
     seen = [e.data() for e in taken] + [one.data()] + [e.data() for e in more]
     assert seen == payloads[:6]
     assert [e.data() for e in rest] == payloads[6:]
+
+
+def test_a_loop_left_with_break_records_its_position_when_the_reader_closes(
+    manager, scope, stream
+) -> None:
+    payloads = [f"looped-{i}".encode() for i in range(10)]
+    write(manager, scope, stream, payloads, key="k")
+    group = manager.create_reader_group(unique_name("g"), scope, stream)
+
+    async def take_three() -> list:
+        seen = []
+        async with group.create_reader("first") as reader:
+            async for event in reader:
+                seen.append(event.data())
+                if len(seen) == 3:
+                    break
+        # The generator of the loop is still alive here, holding its slice: the
+        # reader went offline before the slice could go back through it.
+        return seen
+
+    seen = asyncio.run(asyncio.wait_for(take_three(), timeout=60))
+    rest = read_events(group.create_reader("second"), 7)
+
+    assert seen == payloads[:3]
+    assert [e.data() for e in rest] == payloads[3:]

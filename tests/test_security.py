@@ -21,6 +21,7 @@ import pytest
 import pravega_client
 from conftest import new_reader, read_events, unique_name
 from pravega_client import _logging
+from readme_examples import examples, run_examples
 from security_support import (
     Certificates,
     auth_options,
@@ -312,3 +313,25 @@ def test_passwords_never_reach_reprs_errors_or_logs(
     for text in texts:
         for secret in secrets:
             assert secret not in text
+
+
+def test_the_readme_tls_and_auth_examples_run(
+    server: SecureServer, tmp_path: Path
+) -> None:
+    blocks = [
+        block
+        for block in examples()
+        if block.language == "python" and block.section == "TLS and auth"
+    ]
+    replacements = {
+        '"tls://localhost:9090"': f'"{server.uri}"',
+        '"alice"': f'"{USER}"',
+        '"alice-password"': f'"{server.password}"',
+        '"ca-cert.pem"': f'"{server.certificates.ca_cert}"',
+        '"examples"': f'"{unique_name("readme")}"',
+    }
+
+    output = run_examples(blocks, replacements, tmp_path, timeout=120)
+
+    assert "refused:" in output
+    assert server.password not in output
