@@ -54,7 +54,11 @@ class ByteStream(io.RawIOBase):
     # Reading and writing
 
     def readinto(self, buffer: Any) -> int:
-        """Reads into ``buffer``; returns the count, 0 at the tail."""
+        """Reads into ``buffer``; returns the count, 0 at the tail.
+
+        Blocks on the segment store. Raises :class:`PravegaIOError` when the read
+        fails, and :class:`ClosedError` after :meth:`close`.
+        """
         self._check_open()
         target = ffi.from_buffer("char[]", buffer, require_writable=True)
         count = ffi.new("size_t *")
@@ -67,7 +71,12 @@ class ByteStream(io.RawIOBase):
         return int(count[0])
 
     def write(self, data: Any) -> int:
-        """Appends up to 8 MiB of ``data`` at the tail; returns how many bytes."""
+        """Appends up to 8 MiB of ``data`` at the tail; returns how many bytes.
+
+        Blocks only while the write queue is full; the bytes are durable once
+        :meth:`flush` returns. Raises :class:`InvalidArgumentError` for a str, and
+        :class:`PravegaIOError` for a failure of this or an earlier write.
+        """
         self._check_open()
         if isinstance(data, str):
             raise InvalidArgumentError("write() takes bytes-like data, not str")
@@ -79,7 +88,11 @@ class ByteStream(io.RawIOBase):
         return int(written[0])
 
     def flush(self) -> None:
-        """Waits until every byte written is durable."""
+        """Waits until every byte written is durable.
+
+        Blocks on the segment store. Raises :class:`PravegaIOError` for a write that
+        failed.
+        """
         if self.closed or self._native.closed:  # io's close() flushes after ours
             return
         self._native._invoke(lib.pravega_byte_stream_flush)
@@ -87,7 +100,12 @@ class ByteStream(io.RawIOBase):
     # Position
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        """Moves the read position; raises ValueError outside ``[head, tail]``."""
+        """Moves the read position and returns it.
+
+        Blocks on the segment store for ``SEEK_END``. Raises
+        :class:`InvalidArgumentError` (a ``ValueError``) for a position outside
+        ``[head, tail]`` or a bad ``whence``.
+        """
         self._check_open()
         # 1.0 == io.SEEK_CUR, but the native int32_t parameter takes no float.
         exact_int = isinstance(whence, int) and not isinstance(whence, bool)
@@ -99,7 +117,7 @@ class ByteStream(io.RawIOBase):
         return int(position[0])
 
     def tell(self) -> int:
-        """The read position."""
+        """The read position. Does not block."""
         self._check_open()
         ptr = self._native._enter()  # counted, so a concurrent close() waits for it
         try:
@@ -108,7 +126,11 @@ class ByteStream(io.RawIOBase):
             self._native._exit()
 
     def truncate(self, offset: Optional[int] = None) -> int:
-        """Drops the data before ``offset`` (the read position when None)."""
+        """Drops the data before ``offset`` (the read position when None), for good.
+
+        Blocks on the segment store. Raises :class:`InvalidArgumentError` for an
+        offset outside the stream, and :class:`PravegaIOError` when it fails.
+        """
         self._check_open()
         if offset is None:
             offset = self.tell()
@@ -117,11 +139,13 @@ class ByteStream(io.RawIOBase):
         return offset
 
     def current_head_offset(self) -> int:
-        """The offset of the first byte the stream still holds."""
+        """The offset of the first byte the stream still holds. Blocks on the
+        segment store; raises :class:`PravegaIOError` when it fails."""
         return self._bounds()[0]
 
     def current_tail_offset(self) -> int:
-        """The offset just past the last byte written."""
+        """The offset just past the last byte written. Blocks on the segment
+        store; raises :class:`PravegaIOError` when it fails."""
         return self._bounds()[1]
 
     def _bounds(self) -> Tuple[int, int]:
@@ -133,7 +157,10 @@ class ByteStream(io.RawIOBase):
     # Lifecycle
 
     def close(self) -> None:
-        """Flushes, then releases the stream. Calling it again does nothing."""
+        """Flushes, then releases the stream. Calling it again does nothing.
+
+        Blocks and raises as :meth:`flush` does; the stream is released even then.
+        """
         if self.closed:
             return
         try:

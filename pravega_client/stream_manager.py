@@ -103,17 +103,30 @@ class StreamManager(NativeHandle):
     # Scopes
 
     def create_scope(self, scope_name: str) -> bool:
-        """Creates a scope; False when it already existed."""
+        """Creates a scope; returns False when it already existed.
+
+        Blocks on the controller. Raises :class:`InvalidArgumentError` for a name
+        the server would refuse, and :class:`ControllerError` or
+        :class:`PravegaConnectionError` when the request fails.
+        """
         scope = encode_name("scope_name", scope_name)
         return self._bool_call(lib.pravega_manager_create_scope, scope)
 
     def delete_scope(self, scope_name: str) -> bool:
-        """Deletes an empty scope; False when it did not exist."""
+        """Deletes an empty scope; returns False when it did not exist.
+
+        Blocks on the controller. Raises :class:`ControllerError` when the scope
+        still holds streams or the request fails.
+        """
         scope = encode_name("scope_name", scope_name)
         return self._bool_call(lib.pravega_manager_delete_scope, scope)
 
     def list_scope(self) -> List[str]:
-        """The names of every scope, across all pages of the controller's answer."""
+        """The names of every scope, across all pages of the controller's answer.
+
+        Blocks on the controller. Raises :class:`ControllerError` or
+        :class:`PravegaConnectionError` when the request fails.
+        """
         box = ffi.new("PravegaStringList **")
         self._invoke(lib.pravega_manager_list_scopes, box)
         return string_list(box)
@@ -123,7 +136,13 @@ class StreamManager(NativeHandle):
     def create_stream(
         self, scope_name: str, stream_name: str, initial_segments: int
     ) -> bool:
-        """Creates a stream with a fixed number of segments; False when it existed."""
+        """Creates a stream with a fixed number of segments; returns False when it
+        existed.
+
+        Blocks on the controller. Raises :class:`InvalidArgumentError` for a bad
+        name or segment count, :class:`NotFoundError` when the scope does not exist,
+        and :class:`ControllerError` when the request fails.
+        """
         scope = encode_name("scope_name", scope_name)
         stream = encode_name("stream_name", stream_name)
         segments = _segment_count(initial_segments)
@@ -140,7 +159,11 @@ class StreamManager(NativeHandle):
         tags: Optional[Sequence[str]] = None,
     ) -> bool:
         """Creates a stream with the given policies (fixed 1 segment, keep all by
-        default) and tags; False when it already existed."""
+        default) and tags; returns False when it already existed.
+
+        Blocks on the controller. Raises :class:`InvalidArgumentError` for a bad
+        name, policy or tag, and :class:`ControllerError` when the request fails.
+        """
         return self._stream_policy_call(
             lib.pravega_manager_create_stream_with_policy,
             scope_name,
@@ -158,7 +181,12 @@ class StreamManager(NativeHandle):
         retention_policy: Optional[StreamRetentionPolicy] = None,
         tags: Optional[Sequence[str]] = None,
     ) -> bool:
-        """Replaces a stream's policies and, unless ``tags`` is None, its tags."""
+        """Replaces a stream's policies and, unless ``tags`` is None, its tags.
+
+        Blocks on the controller until the update is done. Raises
+        :class:`InvalidArgumentError` for a bad policy or tag, and
+        :class:`ControllerError` when the stream does not exist or the request fails.
+        """
         return self._stream_policy_call(
             lib.pravega_manager_update_stream_with_policy,
             scope_name,
@@ -169,7 +197,11 @@ class StreamManager(NativeHandle):
         )
 
     def get_stream_tags(self, scope_name: str, stream_name: str) -> List[str]:
-        """The tags of a stream; [] when it has none."""
+        """The tags of a stream; [] when it has none.
+
+        Blocks on the controller. Raises :class:`ControllerError` when the stream
+        does not exist or the request fails.
+        """
         scope = encode_name("scope_name", scope_name)
         stream = encode_name("stream_name", stream_name)
         box = ffi.new("PravegaStringList **")
@@ -179,7 +211,11 @@ class StreamManager(NativeHandle):
     def get_stream_policies(
         self, scope_name: str, stream_name: str
     ) -> Tuple[StreamScalingPolicy, StreamRetentionPolicy]:
-        """The scaling and retention policies a stream has now."""
+        """The scaling and retention policies a stream has now.
+
+        Blocks on the controller. Raises :class:`ControllerError` when the stream
+        does not exist or the request fails.
+        """
         scope = encode_name("scope_name", scope_name)
         stream = encode_name("stream_name", stream_name)
         policy = ffi.new("PravegaStreamPolicy *")
@@ -209,20 +245,33 @@ class StreamManager(NativeHandle):
         return result
 
     def list_stream(self, scope_name: str) -> List[str]:
-        """The names of the streams in a scope; [] for an unknown or empty scope."""
+        """The names of the streams in a scope; [] for an unknown or empty scope.
+
+        Blocks on the controller. Raises :class:`ControllerError` or
+        :class:`PravegaConnectionError` when the request fails.
+        """
         scope = encode_name("scope_name", scope_name)
         box = ffi.new("PravegaStringList **")
         self._invoke(lib.pravega_manager_list_streams, scope, box)
         return string_list(box)
 
     def seal_stream(self, scope_name: str, stream_name: str) -> bool:
-        """Seals a stream so that it accepts no more writes."""
+        """Seals a stream so that it accepts no more writes; returns True.
+
+        Events acknowledged before the seal stay readable. Blocks on the controller.
+        Raises :class:`ControllerError` when the stream does not exist or the
+        request fails.
+        """
         scope = encode_name("scope_name", scope_name)
         stream = encode_name("stream_name", stream_name)
         return self._bool_call(lib.pravega_manager_seal_stream, scope, stream)
 
     def delete_stream(self, scope_name: str, stream_name: str) -> bool:
-        """Deletes a sealed stream."""
+        """Deletes a sealed stream and its data; returns True.
+
+        Blocks on the controller. Raises :class:`ControllerError` when the stream is
+        not sealed, does not exist, or the request fails.
+        """
         scope = encode_name("scope_name", scope_name)
         stream = encode_name("stream_name", stream_name)
         return self._bool_call(lib.pravega_manager_delete_stream, scope, stream)
@@ -232,7 +281,12 @@ class StreamManager(NativeHandle):
     def create_writer(
         self, scope_name: str, stream_name: str, max_inflight_events: int = 0
     ) -> StreamWriter:
-        """A writer for one stream; :class:`StreamWriter` explains the limit."""
+        """A writer for one stream; :class:`StreamWriter` explains the limit.
+
+        Does not block: the writer connects on its first write. A stream that does
+        not exist is therefore reported by the first write or flush. Raises
+        :class:`InvalidArgumentError` for a bad name or limit.
+        """
         max_inflight = _non_negative("max_inflight_events", max_inflight_events)
         scope = encode_name("scope_name", scope_name)
         stream = encode_name("stream_name", stream_name)
@@ -243,7 +297,11 @@ class StreamManager(NativeHandle):
     def create_transaction_writer(
         self, scope_name: str, stream_name: str, writer_id: int
     ) -> StreamTxnWriter:
-        """A writer of transactions on one stream; ``writer_id`` names the writer."""
+        """A writer of transactions on one stream; ``writer_id`` names the writer.
+
+        Blocks on the controller while it looks the stream up. Raises
+        :class:`InvalidArgumentError` for a bad name or id.
+        """
         if isinstance(writer_id, bool) or not isinstance(writer_id, int):
             raise InvalidArgumentError(
                 f"writer_id must be int, not {type(writer_id).__name__}"
@@ -269,7 +327,12 @@ class StreamManager(NativeHandle):
         """Creates, or opens, a reader group over one stream.
 
         A new group starts at ``stream_cut`` when one is given, else at the tail of
-        the stream when ``read_from_tail`` is true, else at its head.
+        the stream when ``read_from_tail`` is true, else at its head. An existing
+        group keeps its position.
+
+        Blocks on the controller and the segment store that holds the group's
+        state. Raises :class:`InvalidArgumentError` for a bad name or cut, and
+        :class:`ControllerError` when the stream does not exist or a request fails.
         """
         if stream_cut is not None and not isinstance(stream_cut, StreamCuts):
             raise InvalidArgumentError(
@@ -286,7 +349,10 @@ class StreamManager(NativeHandle):
         scope_name: str,
         rg_config: StreamReaderGroupConfig,
     ) -> StreamReaderGroup:
-        """Creates, or opens, a reader group over the streams of ``rg_config``."""
+        """Creates, or opens, a reader group over the streams of ``rg_config``.
+
+        Blocks and raises as :meth:`create_reader_group` does.
+        """
         if not isinstance(rg_config, StreamReaderGroupConfig):
             kind = type(rg_config).__name__
             raise InvalidArgumentError(
@@ -308,7 +374,11 @@ class StreamManager(NativeHandle):
         return StreamReaderGroup(box[0], name, scope_name)
 
     def create_byte_stream(self, scope_name: str, stream_name: str) -> ByteStream:
-        """Opens a single-segment stream as a binary file; see :class:`ByteStream`."""
+        """Opens a single-segment stream as a binary file; see :class:`ByteStream`.
+
+        Blocks on the controller. Raises :class:`NotFoundError` when the stream does
+        not exist.
+        """
         scope = encode_name("scope_name", scope_name)
         stream = encode_name("stream_name", stream_name)
         box = ffi.new("PravegaByteStream **")
@@ -316,7 +386,11 @@ class StreamManager(NativeHandle):
         return ByteStream(box[0], f"{scope_name}/{stream_name}")
 
     def delete_reader_group(self, reader_group_name: str, scope_name: str) -> None:
-        """Deletes a reader group on the server."""
+        """Deletes a reader group on the server, with its recorded positions.
+
+        Blocks on the controller. Raises :class:`ControllerError` when the request
+        fails; deleting a group that does not exist succeeds.
+        """
         scope = encode_name("scope_name", scope_name)
         name = encode_name("reader_group_name", reader_group_name)
         self._invoke(lib.pravega_manager_delete_reader_group, scope, name)

@@ -487,7 +487,12 @@ class StreamReaderGroup(NativeHandle):
         self._scope = scope_name
 
     def create_reader(self, reader_name: str) -> StreamReader:
-        """Brings a new reader online; a name that is already online raises."""
+        """Brings a new reader online in this group.
+
+        Blocks on the controller and on the segment store that holds the group's
+        state. Raises :class:`AlreadyExistsError` when a reader of that name is
+        online, and :class:`InvalidArgumentError` for a bad name.
+        """
         name = encode_name("reader_name", reader_name)
         box = ffi.new("PravegaReader **")
         self._invoke(lib.pravega_reader_group_create_reader, name, box)
@@ -495,12 +500,22 @@ class StreamReaderGroup(NativeHandle):
 
     def reader_offline(self, reader_name: str) -> None:
         """Takes a reader of this group offline, e.g. one whose process died; its
-        segments go to the other readers. Doing it twice is harmless."""
+        segments go to the other readers, from the positions it last recorded.
+        Doing it twice is harmless.
+
+        Blocks on the segment store that holds the group's state. Raises
+        :class:`InvalidArgumentError` for a bad name.
+        """
         name = encode_name("reader_name", reader_name)
         self._invoke(lib.pravega_reader_group_reader_offline, name)
 
     def get_streamcut(self) -> "StreamCuts":
-        """Where the group is now in its (first) stream."""
+        """Where the group is now in its (first) stream: the positions its readers
+        recorded when they last released a slice or went offline.
+
+        Blocks on the segment store that holds the group's state. Raises
+        :class:`PravegaIOError` when it cannot be read.
+        """
         box = ffi.new("PravegaStreamCut **")
         self._invoke(lib.pravega_reader_group_get_stream_cut, box)
         cut = box[0]

@@ -39,17 +39,24 @@ class StreamTransaction(NativeHandle):
         self._txn_id: int = (native_id.high << _TXN_ID_BITS) | native_id.low
 
     def get_txn_id(self) -> int:
-        """The transaction's 128-bit id, to reopen it with ``get_txn``."""
+        """The transaction's 128-bit id, to reopen it with ``get_txn``. Does not
+        block, and raises nothing."""
         return self._txn_id
 
     def is_open(self) -> bool:
-        """Whether the server still takes writes for it. Blocks on the controller."""
+        """Whether the server still takes writes for it.
+
+        Blocks on the controller. Raises :class:`ControllerError` when the request
+        fails.
+        """
         status = ffi.new("int32_t *")
         self._call(lib.pravega_txn_status, status)
         return bool(status[0] == lib.PRAVEGA_TXN_STATUS_OPEN)
 
     def write_event(self, event: str, routing_key: Optional[str] = None) -> None:
-        """Writes ``event`` as UTF-8 into the transaction."""
+        """Writes ``event`` as UTF-8 into the transaction; see
+        :meth:`write_event_bytes`. Raises :class:`InvalidArgumentError` for a
+        non-str event."""
         if not isinstance(event, str):
             raise InvalidArgumentError(f"event must be str, not {type(event).__name__}")
         self.write_event_bytes(event.encode("utf-8"), routing_key)
@@ -57,8 +64,15 @@ class StreamTransaction(NativeHandle):
     def write_event_bytes(
         self, event: BytesLike, routing_key: Optional[str] = None
     ) -> None:
-        """Writes raw bytes into the transaction. Returns once they are queued; a
-        failure is raised by a later write or by the commit."""
+        """Writes raw bytes into the transaction.
+
+        Blocks only while the transaction's queue is full. Nothing written is
+        readable, or durable as part of the stream, before :meth:`commit` returns.
+        Raises :class:`TxnFailedException` once the transaction is committed or
+        aborted, :class:`UnsupportedError` on a transaction reopened with
+        ``get_txn``, and :class:`InvalidArgumentError` for a bad event or key. A
+        failure after the call returned is raised by a later write or the commit.
+        """
         key = encode_optional("routing_key", routing_key)
         if isinstance(event, bytes):  # the common case, without a context manager
             self._call(lib.pravega_txn_write, key, event, len(event))
@@ -67,11 +81,18 @@ class StreamTransaction(NativeHandle):
             self._call(lib.pravega_txn_write, key, data, len(data))
 
     def commit(self) -> None:
-        """Waits for the transaction's events, then commits it. Blocks."""
+        """Waits for the transaction's events, then commits it.
+
+        Blocks on the segment store and the controller. Once it returns, the events
+        are durable and become readable together. Raises :class:`TxnFailedException`
+        when the transaction was already committed or aborted, or the commit failed.
+        """
         self._call(lib.pravega_txn_commit, lib.PRAVEGA_NO_TIMESTAMP)
 
     def commit_timestamp(self, timestamp: int) -> None:
-        """Commits, recording ``timestamp`` as the events' time. Blocks."""
+        """Commits, recording ``timestamp`` as the events' time; otherwise as
+        :meth:`commit`. Raises :class:`InvalidArgumentError` for a timestamp out of
+        range."""
         if isinstance(timestamp, bool) or not isinstance(timestamp, int):
             raise InvalidArgumentError("timestamp must be int")
         if not 0 <= timestamp < lib.PRAVEGA_NO_TIMESTAMP:
@@ -79,15 +100,21 @@ class StreamTransaction(NativeHandle):
         self._call(lib.pravega_txn_commit, timestamp)
 
     def abort(self) -> None:
-        """Aborts the transaction. Blocks."""
+        """Aborts the transaction: none of its events will ever be read.
+
+        Blocks on the controller. Raises :class:`TxnFailedException` when the
+        transaction was already committed or aborted.
+        """
         self._call(lib.pravega_txn_abort)
 
     def commit_async(self) -> "asyncio.Future[None]":
-        """Commits without blocking; the future resolves once it is committed."""
+        """Commits without blocking; the future resolves once it is committed, as
+        :meth:`commit` returns, or fails with what it raises."""
         return self._start(lib.pravega_txn_commit_async, lib.PRAVEGA_NO_TIMESTAMP)
 
     def abort_async(self) -> "asyncio.Future[None]":
-        """Aborts without blocking; the future resolves once it is aborted."""
+        """Aborts without blocking; the future resolves once it is aborted, or fails
+        with what :meth:`abort` raises."""
         return self._start(lib.pravega_txn_abort_async)
 
     def _call(self, function: Any, *args: Any) -> None:
@@ -127,7 +154,11 @@ class StreamTxnWriter(NativeHandle):
         self._writer_id = writer_id
 
     def begin_txn(self) -> StreamTransaction:
-        """Begins a new transaction. Blocks on the controller."""
+        """Begins a new transaction.
+
+        Blocks on the controller. Raises :class:`ControllerError` when the stream
+        does not exist or the request fails.
+        """
         box = ffi.new("PravegaTransaction **")
         self._invoke(lib.pravega_txn_writer_begin, box)
         return StreamTransaction(box[0])
@@ -136,7 +167,9 @@ class StreamTxnWriter(NativeHandle):
         """Reopens transaction ``txn_id``, to commit or abort it or ask its state.
 
         The Rust client cannot write to a transaction it did not begin, so writes to
-        the result raise :class:`UnsupportedError`.
+        the result raise :class:`UnsupportedError`. Blocks on the controller.
+        Raises :class:`InvalidArgumentError` for an id that is not 128 bits, and
+        :class:`ControllerError` when the request fails.
         """
         native_id = _split_id(txn_id)
         box = ffi.new("PravegaTransaction **")
