@@ -117,7 +117,8 @@ class ByteStream(io.RawIOBase):
         return int(position[0])
 
     def tell(self) -> int:
-        """The read position. Does not block."""
+        """The read position. Does not block; raises :class:`ClosedError` after
+        :meth:`close`."""
         self._check_open()
         ptr = self._native._enter()  # counted, so a concurrent close() waits for it
         try:

@@ -54,9 +54,9 @@ class StreamTransaction(NativeHandle):
         return bool(status[0] == lib.PRAVEGA_TXN_STATUS_OPEN)
 
     def write_event(self, event: str, routing_key: Optional[str] = None) -> None:
-        """Writes ``event`` as UTF-8 into the transaction; see
-        :meth:`write_event_bytes`. Raises :class:`InvalidArgumentError` for a
-        non-str event."""
+        """Writes ``event`` as UTF-8 into the transaction. Blocks and raises as
+        :meth:`write_event_bytes` does, and raises :class:`InvalidArgumentError` for
+        an event that is not a str."""
         if not isinstance(event, str):
             raise InvalidArgumentError(f"event must be str, not {type(event).__name__}")
         self.write_event_bytes(event.encode("utf-8"), routing_key)
@@ -90,9 +90,9 @@ class StreamTransaction(NativeHandle):
         self._call(lib.pravega_txn_commit, lib.PRAVEGA_NO_TIMESTAMP)
 
     def commit_timestamp(self, timestamp: int) -> None:
-        """Commits, recording ``timestamp`` as the events' time; otherwise as
-        :meth:`commit`. Raises :class:`InvalidArgumentError` for a timestamp out of
-        range."""
+        """Commits, recording ``timestamp`` as the events' time. Blocks and raises
+        as :meth:`commit` does, and raises :class:`InvalidArgumentError` for a
+        timestamp out of range."""
         if isinstance(timestamp, bool) or not isinstance(timestamp, int):
             raise InvalidArgumentError("timestamp must be int")
         if not 0 <= timestamp < lib.PRAVEGA_NO_TIMESTAMP:
