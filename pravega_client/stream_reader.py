@@ -265,7 +265,12 @@ class StreamReader(NativeHandle):
         self, max_events: int = 1000, timeout: Optional[float] = None
     ) -> List[Event]:
         """Up to ``max_events`` events, waiting at most ``timeout`` seconds for the
-        first ones (None: until some arrive).
+        first ones (None: until some arrive); [] when the timeout passed first.
+
+        Waits on the segment store without blocking the loop, and can be cancelled
+        with no event lost. Raises :class:`InvalidArgumentError` for a bad count or
+        timeout, :class:`PravegaIOError` when reading fails, and
+        :class:`ClosedError` after :meth:`close`.
 
         Slices are acquired and released here. A slice with events left is kept for
         the next call; :meth:`get_segment_slice_async`, :meth:`reader_offline` and
@@ -330,7 +335,12 @@ class StreamReader(NativeHandle):
         self.close()
 
     def release_segment(self, slice: Slice) -> None:
-        """Gives a slice back; the events it did not yield are delivered again later."""
+        """Gives a slice back; the events it did not yield are delivered again later.
+
+        Blocks briefly on the reader's state, not on the server. Raises
+        :class:`InvalidArgumentError` for something that is not a slice of this
+        reader. Releasing a slice twice does nothing.
+        """
         if not isinstance(slice, Slice):
             raise InvalidArgumentError(
                 f"slice must be a Slice, not {type(slice).__name__}"
@@ -344,7 +354,12 @@ class StreamReader(NativeHandle):
         self._invoke(lib.pravega_reader_release_segment, ptr)
 
     def reader_offline(self) -> None:
-        """Takes the reader offline; its segments go to the group's other readers."""
+        """Takes the reader offline; its segments go to the group's other readers,
+        from the positions this reader reached.
+
+        Blocks on the segment store that holds the group's state. Raises
+        :class:`ClosedError` after :meth:`close`.
+        """
         # A slice kept by read() goes back first, so that the group records how far
         # it was read rather than where it was acquired; so do the slices of loops
         # that were left.
@@ -355,7 +370,9 @@ class StreamReader(NativeHandle):
     def close(self) -> None:
         """Takes the reader offline, then releases it. Calling it again does nothing.
 
-        A reader that is garbage-collected instead goes offline in the background.
+        Blocks and raises as :meth:`reader_offline` does; the reader is released
+        even when that raises. A reader that is garbage-collected instead goes
+        offline in the background.
         """
         if self.closed:
             return

@@ -38,7 +38,11 @@ class StreamWriter(NativeHandle):
         self._max_inflight = max_inflight_events
 
     def write_event(self, event: str, routing_key: Optional[str] = None) -> None:
-        """Writes ``event`` encoded as UTF-8. Blocks as described in the class doc."""
+        """Writes ``event`` encoded as UTF-8; see :meth:`write_event_bytes`.
+
+        Blocks and raises as that does, and raises :class:`InvalidArgumentError`
+        for an event that is not a str.
+        """
         if not isinstance(event, str):
             raise InvalidArgumentError(f"event must be str, not {type(event).__name__}")
         self.write_event_bytes(event.encode("utf-8"), routing_key)
@@ -46,7 +50,16 @@ class StreamWriter(NativeHandle):
     def write_event_bytes(
         self, event: BytesLike, routing_key: Optional[str] = None
     ) -> None:
-        """Writes raw bytes. Blocks as described in the class doc."""
+        """Writes one event of raw bytes (any bytes-like object).
+
+        Blocks on the segment store: until the server acknowledged the event when
+        ``max_inflight_events`` is 0, so that it is durable once the call returns;
+        otherwise only while that many writes are unacknowledged, and the event is
+        durable once :meth:`flush` returns. Raises :class:`InvalidArgumentError`
+        for an empty or oversized event or a bad key, :class:`PravegaIOError` for
+        this write's failure or an earlier one not yet reported, and
+        :class:`ClosedError` after :meth:`close`.
+        """
         self._enqueue(event, routing_key, ffi.NULL, ffi.NULL, 0)
         self._wait_outstanding(self._max_inflight)
 
@@ -55,7 +68,10 @@ class StreamWriter(NativeHandle):
     ) -> "asyncio.Future[None]":
         """Writes an event and returns a future that resolves once it is durable.
 
-        A failed write sets a :class:`PravegaIOError` (an ``OSError``) on the future.
+        Does not block, whatever ``max_inflight_events`` is; the future must be
+        awaited on the running loop. Raises :class:`InvalidArgumentError` at once
+        for a bad event or key; a failed write sets a :class:`PravegaIOError` (an
+        ``OSError``) on the future.
         """
         if isinstance(event, str):
             event = event.encode("utf-8")
@@ -72,7 +88,9 @@ class StreamWriter(NativeHandle):
     ) -> None:
         """Writes a batch of events with one routing key, in one native call.
 
-        Blocks as :meth:`write_event` does, counting each event of the batch.
+        Blocks and raises as :meth:`write_event_bytes` does, counting each event of
+        the batch; the events keep their order. A bad event raises
+        :class:`InvalidArgumentError` before any of the batch is written.
         """
         payloads = [payload_bytes(event) for event in events]
         if not payloads:
