@@ -60,6 +60,9 @@ _READ_BATCH = 1000
 # How long one read waits for its first event before the loop checks for a signal or
 # the end; an idle reader's slice comes back empty after about a second anyway.
 _READ_WAIT_S = 0.5
+# The most events, and about the most bytes, that one native write call takes.
+_WRITE_BATCH = 1000
+_WRITE_BATCH_BYTES = 1 << 20
 # How often the progress line is redrawn.
 _PROGRESS_INTERVAL_S = 0.2
 
@@ -208,74 +211,103 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=__version__)
     _add_common_options(parser, top=True)
+    leaves: List[argparse.ArgumentParser] = []
+
+    def command(
+        commands: Any,
+        name: str,
+        summary: str,
+        handler: Optional[Callable[[argparse.Namespace], int]] = None,
+        epilog: Optional[str] = None,
+    ) -> argparse.ArgumentParser:
+        made = _command(commands, name, summary, handler, epilog)
+        if handler is not None:
+            leaves.append(made)
+        return made
+
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    scope = _command(commands, "scope", "create, list and delete scopes")
+    scope = command(commands, "scope", "create, list and delete scopes")
     scope_commands = scope.add_subparsers(
         dest="action", metavar="ACTION", required=True
     )
-    create = _command(scope_commands, "create", "create a scope", _scope_create)
-    create.add_argument("scope", metavar="SCOPE")
+    create = command(scope_commands, "create", "create a scope", _scope_create)
+    create.add_argument("scope", metavar="SCOPE", help="the scope's name")
     create.add_argument(
         "--if-not-exists", action="store_true", help="succeed if it already exists"
     )
-    listing = _command(scope_commands, "list", "list the scopes", _scope_list)
+    listing = command(scope_commands, "list", "list the scopes", _scope_list)
     listing.add_argument(
         "--all", action="store_true", help="include internal scopes (named _...)"
     )
-    delete = _command(scope_commands, "delete", "delete an empty scope", _scope_delete)
-    delete.add_argument("scope", metavar="SCOPE")
+    delete = command(scope_commands, "delete", "delete an empty scope", _scope_delete)
+    delete.add_argument("scope", metavar="SCOPE", help="the scope's name")
     delete.add_argument(
         "--if-exists", action="store_true", help="succeed if it does not exist"
     )
 
-    stream = _command(commands, "stream", "create, inspect, seal and delete streams")
+    stream = command(commands, "stream", "create, inspect, seal and delete streams")
     stream_commands = stream.add_subparsers(
         dest="action", metavar="ACTION", required=True
     )
-    create = _command(
+    create = command(
         stream_commands, "create", "create a stream", _stream_create, _CREATE_EPILOG
     )
-    create.add_argument("stream", metavar="SCOPE/STREAM", type=_stream_name)
+    create.add_argument(
+        "stream", metavar="SCOPE/STREAM", type=_stream_name, help=_STREAM_HELP
+    )
     _add_policy_options(create)
-    listing = _command(stream_commands, "list", "list a scope's streams", _stream_list)
-    listing.add_argument("scope", metavar="SCOPE")
+    listing = command(stream_commands, "list", "list a scope's streams", _stream_list)
+    listing.add_argument("scope", metavar="SCOPE", help="the scope's name")
     listing.add_argument(
         "--all",
         action="store_true",
         help="include internal streams (named _..., e.g. reader group state)",
     )
-    info = _command(
+    info = command(
         stream_commands, "info", "show a stream's policies and tags", _stream_info
     )
-    info.add_argument("stream", metavar="SCOPE/STREAM", type=_stream_name)
+    info.add_argument(
+        "stream", metavar="SCOPE/STREAM", type=_stream_name, help=_STREAM_HELP
+    )
     info.add_argument(
         "--json", action="store_true", help="print one JSON object instead of text"
     )
-    seal = _command(
+    seal = command(
         stream_commands, "seal", "seal a stream: it takes no more writes", _stream_seal
     )
-    seal.add_argument("stream", metavar="SCOPE/STREAM", type=_stream_name)
-    delete = _command(
+    seal.add_argument(
+        "stream", metavar="SCOPE/STREAM", type=_stream_name, help=_STREAM_HELP
+    )
+    delete = command(
         stream_commands,
         "delete",
         "seal (if needed) and delete a stream",
         _stream_delete,
     )
-    delete.add_argument("stream", metavar="SCOPE/STREAM", type=_stream_name)
+    delete.add_argument(
+        "stream", metavar="SCOPE/STREAM", type=_stream_name, help=_STREAM_HELP
+    )
     delete.add_argument(
         "--if-exists", action="store_true", help="succeed if it does not exist"
     )
 
-    write = _command(
+    write = command(
         commands, "write", "write events from stdin or a file", _write, _WRITE_EPILOG
     )
     _add_write_options(write)
-    read = _command(
+    read = command(
         commands, "read", "read events to stdout", _read_command, _READ_EPILOG
     )
     _add_read_options(read)
+
+    # Last, so that each command's usage line starts with its own arguments.
+    for leaf in leaves:
+        _add_common_options(leaf, top=False)
     return parser
+
+
+_STREAM_HELP = "the stream, as SCOPE/STREAM"
 
 
 def _command(
@@ -294,7 +326,6 @@ def _command(
     )
     if handler is not None:
         parser.set_defaults(handler=handler)
-        _add_common_options(parser, top=False)
     return parser
 
 
@@ -445,7 +476,9 @@ examples:
 
 
 def _add_write_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("stream", metavar="SCOPE/STREAM", type=_stream_name)
+    parser.add_argument(
+        "stream", metavar="SCOPE/STREAM", type=_stream_name, help=_STREAM_HELP
+    )
     parser.add_argument(
         "--file", metavar="PATH", help="read this file instead of stdin"
     )
@@ -520,7 +553,9 @@ examples:
 
 
 def _add_read_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("stream", metavar="SCOPE/STREAM", type=_stream_name)
+    parser.add_argument(
+        "stream", metavar="SCOPE/STREAM", type=_stream_name, help=_STREAM_HELP
+    )
     start = parser.add_mutually_exclusive_group()
     start.add_argument(
         "--from",
@@ -961,12 +996,29 @@ def _write_events(
     fixed_key: Optional[str] = args.key
     count = 0
     outcome = "failed"
+    batch: List[bytes] = []
+    batch_key: Optional[str] = None
+    batch_bytes = 0
     try:
+        # Runs of events with one key go out as one native call each.
         for payload, key in _records(args, source):
-            writer.write_event_bytes(payload, fixed_key if key is None else key)
-            count += 1
-            if count & 1023 == 0:
+            if key is None:
+                key = fixed_key
+            if batch and (
+                key != batch_key
+                or len(batch) >= _WRITE_BATCH
+                or batch_bytes >= _WRITE_BATCH_BYTES
+            ):
+                _send(writer, batch, batch_key)
+                count += len(batch)
+                batch, batch_bytes = [], 0
                 progress.update(count, source)
+            batch_key = key
+            batch.append(payload)
+            batch_bytes += len(payload)
+        if batch:
+            _send(writer, batch, batch_key)
+            count += len(batch)
         writer.flush()
         outcome = "done"
     except KeyboardInterrupt:
@@ -986,6 +1038,13 @@ def _write_events(
     if args.verbose or progress.enabled:
         _say(f"{count} event(s) written to {name}")
     return 0
+
+
+def _send(writer: StreamWriter, batch: List[bytes], key: Optional[str]) -> None:
+    if len(batch) == 1:
+        writer.write_event_bytes(batch[0], key)
+    else:
+        writer.write_events(batch, key)
 
 
 def _records(
@@ -1229,6 +1288,9 @@ async def _pump(
     return count
 
 
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False)
+
+
 class _Sink:
     """Writes events to stdout in the chosen format, one flush per batch."""
 
@@ -1263,17 +1325,17 @@ class _Sink:
         self._emit(chunks)
 
     def _jsonl(self, events: List[Event]) -> None:
+        # Only the payload needs JSON escaping; the numbers are written as they are.
+        encode = _JSON_TEXT.encode
         chunks: List[bytes] = []
         for event in events:
-            record: Dict[str, Any] = {
-                "segment": self._end.segment_id(event),
-                "offset": event.offset(),
-            }
             data = event.data()
             try:
-                record["data"] = data.decode("utf-8")
+                field = '"data": ' + encode(data.decode("utf-8"))
             except UnicodeDecodeError:
-                record["data_base64"] = base64.b64encode(data).decode("ascii")
-            chunks.append(json.dumps(record, ensure_ascii=False).encode("utf-8"))
-            chunks.append(b"\n")
+                text = base64.b64encode(data).decode("ascii")
+                field = f'"data_base64": "{text}"'
+            segment = self._end.segment_id(event)
+            line = f'{{"segment": {segment}, "offset": {event.offset()}, {field}}}\n'
+            chunks.append(line.encode("utf-8"))
         self._emit(chunks)

@@ -292,7 +292,8 @@ def test_length_prefixed_round_trip_with_binary_payloads(
     run: Run, cli_stream: str
 ) -> None:
     payloads = [bytes([i % 256]) * (1 + i * 37 % 3000) for i in range(300)]
-    payloads += [b"\n\x00\xff\r\n", b"caf\xc3\xa9", bytes(range(256))]
+    quoted = 'say "hi" \\ \t\x01 ☃'
+    payloads += [b"\n\x00\xff\r\n", quoted.encode(), b"caf\xc3\xa9", bytes(range(256))]
     framed = b"".join(len(p).to_bytes(4, "big") + p for p in payloads)
     run(
         "write", cli_stream, "--format", "length-prefixed", "--key", "bin", input=framed
@@ -302,6 +303,7 @@ def test_length_prefixed_round_trip_with_binary_payloads(
     assert read_back == framed
 
     records = jsonl(run("read", cli_stream, "--format", "jsonl").stdout)
+    assert records[-3]["data"] == quoted
     assert records[-2]["data"] == "café"
     assert "data_base64" not in records[-2]
     assert base64.b64decode(records[-1]["data_base64"]) == bytes(range(256))
@@ -568,6 +570,7 @@ def test_debug_shows_the_traceback(run: Run, scope: str) -> None:
     assert result.returncode == 1
     errors = result.stderr.decode()
     assert "Traceback (most recent call last)" in errors
-    assert errors.rstrip().splitlines()[-1] == (
-        f"pravega-cli: error: stream {scope}/nosuch does not exist"
+    # Native DEBUG records arrive from a background thread, before or after it.
+    assert f"pravega-cli: error: stream {scope}/nosuch does not exist" in (
+        errors.splitlines()
     )
