@@ -1000,22 +1000,30 @@ def _write_events(
     batch_key: Optional[str] = None
     batch_bytes = 0
     try:
-        # Runs of events with one key go out as one native call each.
-        for payload, key in _records(args, source):
-            if key is None:
-                key = fixed_key
-            if batch and (
-                key != batch_key
-                or len(batch) >= _WRITE_BATCH
-                or batch_bytes >= _WRITE_BATCH_BYTES
-            ):
+        records = _records(args, source)
+        try:
+            # Runs of events with one key go out as one native call each.
+            for payload, key in records:
+                if key is None:
+                    key = fixed_key
+                if batch and (
+                    key != batch_key
+                    or len(batch) >= _WRITE_BATCH
+                    or batch_bytes >= _WRITE_BATCH_BYTES
+                ):
+                    _send(writer, batch, batch_key)
+                    count += len(batch)
+                    batch, batch_bytes = [], 0
+                    progress.update(count, source)
+                batch_key = key
+                batch.append(payload)
+                batch_bytes += len(payload)
+        except CliError:
+            # A malformed record: the good ones before it are still delivered.
+            if batch:
                 _send(writer, batch, batch_key)
                 count += len(batch)
-                batch, batch_bytes = [], 0
-                progress.update(count, source)
-            batch_key = key
-            batch.append(payload)
-            batch_bytes += len(payload)
+            raise
         if batch:
             _send(writer, batch, batch_key)
             count += len(batch)
@@ -1029,7 +1037,7 @@ def _write_events(
             f"writing to {name} failed with {count} event(s) sent: {error}"
         ) from None
     finally:
-        # After a bad record or Ctrl-C, what was sent before still gets delivered.
+        # After a failure or Ctrl-C, what was sent before still gets delivered.
         try:
             writer.close()
         except PravegaError as error:
