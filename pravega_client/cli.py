@@ -63,6 +63,8 @@ _READ_WAIT_S = 0.5
 # The most events, and about the most bytes, that one native write call takes.
 _WRITE_BATCH = 1000
 _WRITE_BATCH_BYTES = 1 << 20
+# The most input bytes taken by one read.
+_INPUT_CHUNK = 256 * 1024
 # How often the progress line is redrawn.
 _PROGRESS_INTERVAL_S = 0.2
 
@@ -989,6 +991,9 @@ def _open_input(path: Optional[str]) -> BinaryIO:
         raise CliError(f"--file {path}: {error.strerror}") from None
 
 
+Record = Tuple[bytes, Optional[str]]
+
+
 def _write_events(
     args: argparse.Namespace, writer: StreamWriter, source: BinaryIO, name: str
 ) -> int:
@@ -996,37 +1001,10 @@ def _write_events(
     fixed_key: Optional[str] = args.key
     count = 0
     outcome = "failed"
-    batch: List[bytes] = []
-    batch_key: Optional[str] = None
-    batch_bytes = 0
     try:
-        records = _records(args, source)
-        try:
-            # Runs of events with one key go out as one native call each.
-            for payload, key in records:
-                if key is None:
-                    key = fixed_key
-                if batch and (
-                    key != batch_key
-                    or len(batch) >= _WRITE_BATCH
-                    or batch_bytes >= _WRITE_BATCH_BYTES
-                ):
-                    _send(writer, batch, batch_key)
-                    count += len(batch)
-                    batch, batch_bytes = [], 0
-                    progress.update(count, source)
-                batch_key = key
-                batch.append(payload)
-                batch_bytes += len(payload)
-        except CliError:
-            # A malformed record: the good ones before it are still delivered.
-            if batch:
-                _send(writer, batch, batch_key)
-                count += len(batch)
-            raise
-        if batch:
-            _send(writer, batch, batch_key)
-            count += len(batch)
+        for records in _record_runs(args, source):
+            count += _send_run(writer, records, fixed_key)
+            progress.update(count, source)
         writer.flush()
         outcome = "done"
     except KeyboardInterrupt:
@@ -1048,6 +1026,32 @@ def _write_events(
     return 0
 
 
+def _send_run(
+    writer: StreamWriter, records: List[Record], fixed_key: Optional[str]
+) -> int:
+    """Sends the records of one input read; each stretch of events with one key
+    goes out as one native call. Returns how many were sent."""
+    batch: List[bytes] = []
+    batch_key: Optional[str] = None
+    batch_bytes = 0
+    for payload, key in records:
+        if key is None:
+            key = fixed_key
+        if batch and (
+            key != batch_key
+            or len(batch) >= _WRITE_BATCH
+            or batch_bytes >= _WRITE_BATCH_BYTES
+        ):
+            _send(writer, batch, batch_key)
+            batch, batch_bytes = [], 0
+        batch_key = key
+        batch.append(payload)
+        batch_bytes += len(payload)
+    if batch:
+        _send(writer, batch, batch_key)
+    return len(records)
+
+
 def _send(writer: StreamWriter, batch: List[bytes], key: Optional[str]) -> None:
     if len(batch) == 1:
         writer.write_event_bytes(batch[0], key)
@@ -1055,56 +1059,119 @@ def _send(writer: StreamWriter, batch: List[bytes], key: Optional[str]) -> None:
         writer.write_events(batch, key)
 
 
-def _records(
-    args: argparse.Namespace, source: BinaryIO
-) -> Iterator[Tuple[bytes, Optional[str]]]:
-    """(payload, routing key or None) for each event of the input."""
+def _record_runs(args: argparse.Namespace, source: BinaryIO) -> Iterator[List[Record]]:
+    """The input's events, as (payload, routing key or None), one list per read.
+
+    Each list holds what one read of the input brought, and is sent before the next
+    read, which may wait: events from a slow producer (``tail -f | pravega-cli
+    write``) go out at once rather than when a batch fills. A malformed record
+    raises after the list of the good ones before it.
+    """
     if args.format == "whole":
         data = source.read()
         if data:
-            yield data, None
+            yield [(data, None)]
         return
+    chunks = _chunks(source)
     if args.format == "length-prefixed":
-        yield from ((payload, None) for payload in _length_prefixed(source))
+        yield from _length_prefixed(chunks)
         return
-    field: Optional[int] = args.key_field
-    delimiter: bytes = args.delimiter
-    for number, line in enumerate(source, 1):
-        if line.endswith(b"\n"):
-            line = line[:-1]
-        if not line:
+    yield from _lines(chunks, args.key_field, args.delimiter)
+
+
+def _chunks(source: BinaryIO) -> Iterator[bytes]:
+    """What the input has, read by read: a read waits only when nothing is there."""
+    read: Callable[[int], bytes] = getattr(source, "read1", source.read)
+    while True:
+        chunk = read(_INPUT_CHUNK)
+        if not chunk:
+            return
+        yield chunk
+
+
+def _lines(
+    chunks: Iterator[bytes], field: Optional[int], delimiter: bytes
+) -> Iterator[List[Record]]:
+    number = 0
+    # The start of a line that continues in the next chunk, in pieces: joining only
+    # once its end arrives keeps a long line from being copied again for each chunk.
+    partial: List[bytes] = []
+    for chunk in chunks:
+        if b"\n" not in chunk:
+            partial.append(chunk)
             continue
-        if field is None:
-            yield line, None
+        if partial:
+            partial.append(chunk)
+            chunk = b"".join(partial)
+        lines = chunk.split(b"\n")
+        last = lines.pop()
+        partial = [last] if last else []
+        records, error = _line_records(lines, number, field, delimiter)
+        number += len(lines)
+        yield records
+        if error is not None:
+            raise error
+    if partial:
+        records, error = _line_records([b"".join(partial)], number, field, delimiter)
+        yield records
+        if error is not None:
+            raise error
+
+
+def _line_records(
+    lines: List[bytes], first: int, field: Optional[int], delimiter: bytes
+) -> Tuple[List[Record], Optional[CliError]]:
+    """The events of ``lines``, which follow line number ``first``; stops at a bad
+    line and returns its error with the events before it."""
+    if field is None:
+        return [(line, None) for line in lines if line], None
+    records: List[Record] = []
+    for number, line in enumerate(lines, first + 1):
+        if not line:
             continue
         fields = line.split(delimiter, field)
         if len(fields) < field:
-            raise CliError(f"line {number} has no field {field}")
+            return records, CliError(f"line {number} has no field {field}")
         try:
-            yield line, fields[field - 1].decode("utf-8")
+            records.append((line, fields[field - 1].decode("utf-8")))
         except UnicodeDecodeError:
-            raise CliError(f"line {number}: the key field is not UTF-8") from None
+            return records, CliError(f"line {number}: the key field is not UTF-8")
+    return records, None
 
 
-def _length_prefixed(source: BinaryIO) -> Iterator[bytes]:
+def _length_prefixed(chunks: Iterator[bytes]) -> Iterator[List[Record]]:
+    buffer = bytearray()
     number = 0
-    while True:
-        header = source.read(4)
-        if not header:
-            return
-        number += 1
-        if len(header) < 4:
-            raise CliError(f"record {number}: the input ends inside its length")
-        length = int.from_bytes(header, "big")
-        if length == 0:
-            raise CliError(f"record {number} is empty; Pravega events cannot be")
-        payload = source.read(length)
-        if len(payload) < length:
-            raise CliError(
-                f"record {number}: the input ends after {len(payload)} of its "
-                f"{length} bytes"
-            )
-        yield payload
+    for chunk in chunks:
+        buffer += chunk
+        records: List[Record] = []
+        position = 0
+        error: Optional[CliError] = None
+        while len(buffer) - position >= 4:
+            length = int.from_bytes(buffer[position : position + 4], "big")
+            if length == 0:
+                error = CliError(
+                    f"record {number + 1} is empty; Pravega events cannot be"
+                )
+                break
+            if len(buffer) - position - 4 < length:
+                break
+            start = position + 4
+            records.append((bytes(buffer[start : start + length]), None))
+            position = start + length
+            number += 1
+        del buffer[:position]
+        yield records
+        if error is not None:
+            raise error
+    if len(buffer) >= 4:
+        length = int.from_bytes(buffer[:4], "big")
+        raise CliError(
+            f"record {number + 1}: the input ends after {len(buffer) - 4} of its "
+            f"{length} bytes"
+        )
+    if buffer:
+        raise CliError(f"record {number + 1}: the input ends inside its length")
 
 
 def _input_size(source: BinaryIO) -> Optional[int]:

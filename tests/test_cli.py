@@ -455,6 +455,38 @@ def test_follow_prints_new_events_and_ctrl_c_exits_130_cleanly(
             reader.wait()
 
 
+def test_write_sends_lines_as_they_come_and_ctrl_c_exits_130_cleanly(
+    cli_env: Dict[str, str],
+    tmp_path: Path,
+    manager: pravega_client.StreamManager,
+    cli_stream: str,
+) -> None:
+    scope, stream = cli_stream.split("/")
+    writer = subprocess.Popen(
+        CLI + ["write", cli_stream, "--key", "k"],
+        cwd=tmp_path,
+        env=cli_env,
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert writer.stdin is not None and writer.stderr is not None
+    try:
+        writer.stdin.write(b"first\nsecond\n")
+        writer.stdin.flush()
+        # The input stays open, as with `tail -f`: the events must arrive anyway.
+        events = read_events(new_reader(manager, scope, stream), 2)
+        assert [event.data() for event in events] == [b"first", b"second"]
+
+        writer.send_signal(signal.SIGINT)
+        assert writer.wait(timeout=30) == 130
+        assert writer.stderr.read() == b""
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.wait()
+        writer.stdin.close()
+
+
 # Progress on a terminal
 
 
