@@ -363,6 +363,11 @@ def test_read_of_a_sealed_stream_ends_after_the_idle_time(
     run("write", cli_stream, "--key", "k", input=b"x\ny\n")
     run("stream", "seal", cli_stream)
     assert run("read", cli_stream, "--idle", "1").stdout == b"x\ny\n"
+    from_tail = run("read", cli_stream, "--from", "tail", check=False)
+    assert from_tail.returncode == 1
+    assert error_line(from_tail).endswith(
+        f"stream {cli_stream} is sealed: it has no tail"
+    )
 
 
 def test_a_stream_copied_through_an_os_pipe_between_two_processes(
