@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 from ._ffi import invoke
 from .exceptions import ClosedError
+
+# `with manager as m:` gives m the type of manager, not of this base class.
+_Handle = TypeVar("_Handle", bound="NativeHandle")
 
 
 class NativeHandle:
@@ -90,7 +93,7 @@ class NativeHandle:
     def close(self) -> None:
         self._release()
 
-    def __enter__(self) -> "NativeHandle":
+    def __enter__(self: _Handle) -> _Handle:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
