@@ -1289,7 +1289,7 @@ class _End:
     """Tells when a read has reached the tail taken at its start.
 
     The tail is one offset per segment; a segment is done once an event ending at or
-    past that offset was read, or if the read started there. Events of segments that
+    past that offset was read, or if the read started there or does not read it. Events of segments that
     came later (after a scale) are past the tail anyway, and those of earlier
     segments come before the tail's own. Without a tail (a sealed stream, or
     --follow) the read never ends this way.
@@ -1297,10 +1297,12 @@ class _End:
 
     def __init__(self, tail: Optional[Dict[int, int]], start: Dict[int, int]) -> None:
         self.known = tail is not None
+        # Only the segments the group starts in count: a cut that names some of the
+        # stream's segments reads those alone, and would never reach the others.
         self._left = {
             segment: offset
             for segment, offset in (tail or {}).items()
-            if start.get(segment, 0) < offset
+            if segment in start and start[segment] < offset
         }
         self._ids: Dict[str, int] = {}
 

@@ -346,6 +346,21 @@ def test_read_from_a_stream_cut_and_the_cut_where_a_read_stopped(
     assert run("read", cli_stream, "--from-cut", tail).stdout == b"d\n"
 
 
+def test_a_cut_naming_some_segments_reads_those_and_ends(
+    run: Run, cli_stream: str
+) -> None:
+    run("write", cli_stream, "--key", "k", input=b"a\nb\n")
+    tail = json.loads(run("stream", "info", cli_stream, "--json").stdout)["tail"]
+    positions = dict(pair.split(":") for pair in tail.split(","))
+    (written,) = [segment for segment, offset in positions.items() if offset != "0"]
+    (empty, *_) = [segment for segment, offset in positions.items() if offset == "0"]
+
+    # The group reads only the segments its cut names, so the read must not wait for
+    # the tail of the others.
+    assert run("read", cli_stream, "--from-cut", f"{empty}:0").stdout == b""
+    assert run("read", cli_stream, "--from-cut", f"{written}:0").stdout == b"a\nb\n"
+
+
 def test_read_from_tail_without_follow_prints_nothing(
     run: Run, cli_stream: str
 ) -> None:
