@@ -38,7 +38,6 @@ from typing import (
     Tuple,
 )
 
-from ._ffi import lib
 from ._version import __version__
 from .exceptions import InternalError, NotFoundError, PravegaError
 from .policies import StreamRetentionPolicy, StreamScalingPolicy
@@ -851,17 +850,17 @@ def _policies(
 
 def _scaling_fields(policy: StreamScalingPolicy) -> Dict[str, Any]:
     kind = {
-        lib.PRAVEGA_SCALING_FIXED: "fixed",
-        lib.PRAVEGA_SCALING_BY_EVENT_RATE: "event-rate",
-        lib.PRAVEGA_SCALING_BY_DATA_RATE: "byte-rate",
-    }.get(policy._kind, "unknown")
-    fields: Dict[str, Any] = {"type": kind, "segments": policy._min_segments}
+        "fixed": "fixed",
+        "by_event_rate": "event-rate",
+        "by_data_rate": "byte-rate",
+    }.get(policy.kind, "unknown")
+    fields: Dict[str, Any] = {"type": kind, "segments": policy.min_segments}
     if kind == "event-rate":
-        fields["target_events_per_s"] = policy._target_rate
-        fields["scale_factor"] = policy._scale_factor
+        fields["target_events_per_s"] = policy.target_rate
+        fields["scale_factor"] = policy.scale_factor
     elif kind == "byte-rate":
-        fields["target_kib_per_s"] = policy._target_rate
-        fields["scale_factor"] = policy._scale_factor
+        fields["target_kib_per_s"] = policy.target_rate
+        fields["scale_factor"] = policy.scale_factor
     return fields
 
 
@@ -882,10 +881,10 @@ def _describe_scaling(policy: StreamScalingPolicy) -> str:
 
 
 def _retention_fields(policy: StreamRetentionPolicy) -> Dict[str, Any]:
-    if policy._kind == lib.PRAVEGA_RETENTION_BY_SIZE:
-        return {"type": "size", "bytes": policy._limit}
-    if policy._kind == lib.PRAVEGA_RETENTION_BY_TIME:
-        return {"type": "time", "milliseconds": policy._limit}
+    if policy.kind == "by_size":
+        return {"type": "size", "bytes": policy.limit}
+    if policy.kind == "by_time":
+        return {"type": "time", "milliseconds": policy.limit}
     return {"type": "none"}
 
 
@@ -1289,10 +1288,10 @@ class _End:
     """Tells when a read has reached the tail taken at its start.
 
     The tail is one offset per segment; a segment is done once an event ending at or
-    past that offset was read, or if the read started there or does not read it. Events of segments that
-    came later (after a scale) are past the tail anyway, and those of earlier
-    segments come before the tail's own. Without a tail (a sealed stream, or
-    --follow) the read never ends this way.
+    past that offset was read, or if the read started there or does not read it.
+    Events of segments that came later (after a scale) are past the tail anyway, and
+    those of earlier segments come before the tail's own. Without a tail (a sealed
+    stream, or --follow) the read never ends this way.
     """
 
     def __init__(self, tail: Optional[Dict[int, int]], start: Dict[int, int]) -> None:

@@ -40,6 +40,18 @@ def _delay_ms(argument: str, seconds: Any) -> int:
     return max(1, round(seconds * 1000))
 
 
+_SCALING_KINDS = {
+    lib.PRAVEGA_SCALING_FIXED: "fixed",
+    lib.PRAVEGA_SCALING_BY_EVENT_RATE: "by_event_rate",
+    lib.PRAVEGA_SCALING_BY_DATA_RATE: "by_data_rate",
+}
+_RETENTION_KINDS = {
+    lib.PRAVEGA_RETENTION_KEEP: "none",
+    lib.PRAVEGA_RETENTION_BY_SIZE: "by_size",
+    lib.PRAVEGA_RETENTION_BY_TIME: "by_time",
+}
+
+
 class StreamScalingPolicy:
     """How many segments a stream has, and whether that follows its load.
 
@@ -85,6 +97,26 @@ class StreamScalingPolicy:
             _count("scale_factor", scale_factor, 1),
             _count("initial_segments", initial_segments, 1),
         )
+
+    @property
+    def kind(self) -> str:
+        """``"fixed"``, ``"by_event_rate"`` or ``"by_data_rate"``."""
+        return _SCALING_KINDS.get(self._kind, "unknown")
+
+    @property
+    def target_rate(self) -> int:
+        """Events/s or KiB/s per segment that scaling aims at; 0 when fixed."""
+        return self._target_rate
+
+    @property
+    def scale_factor(self) -> int:
+        """How many segments a hot segment splits into; 0 when fixed."""
+        return self._scale_factor
+
+    @property
+    def min_segments(self) -> int:
+        """The segment count when fixed, the least when scaling."""
+        return self._min_segments
 
     def _fill(self, policy: Any) -> None:
         policy.scaling = self._kind
@@ -151,6 +183,16 @@ class StreamRetentionPolicy:
         """Keeps about the newest ``time_in_millis`` milliseconds of data."""
         limit = _count("time_in_millis", time_in_millis, 1, 2**63 - 1)
         return StreamRetentionPolicy(lib.PRAVEGA_RETENTION_BY_TIME, limit)
+
+    @property
+    def kind(self) -> str:
+        """``"none"``, ``"by_size"`` or ``"by_time"``."""
+        return _RETENTION_KINDS.get(self._kind, "unknown")
+
+    @property
+    def limit(self) -> int:
+        """Bytes (by size) or milliseconds (by time) kept; 0 when keeping all."""
+        return self._limit
 
     def _fill(self, policy: Any) -> None:
         policy.retention = self._kind

@@ -105,6 +105,30 @@ def test_update_changes_the_policies(
     assert manager.get_stream_policies(scope, stream) == (scaling, retention)
 
 
+def test_policies_say_what_they_hold() -> None:
+    by_events = StreamScalingPolicy.auto_scaling_policy_by_event_rate(100, 2, 3)
+    by_data = StreamScalingPolicy.auto_scaling_policy_by_data_rate(10, 4, 1)
+    fixed = StreamScalingPolicy.fixed_scaling_policy(5)
+    assert (by_events.kind, by_events.target_rate, by_events.scale_factor) == (
+        "by_event_rate",
+        100,
+        2,
+    )
+    assert (by_events.min_segments, by_data.kind, by_data.scale_factor) == (
+        3,
+        "by_data_rate",
+        4,
+    )
+    assert (fixed.kind, fixed.min_segments, fixed.target_rate) == ("fixed", 5, 0)
+
+    by_size = StreamRetentionPolicy.by_size(2048)
+    by_time = StreamRetentionPolicy.by_time(60_000)
+    keep = StreamRetentionPolicy.none()
+    assert (by_size.kind, by_size.limit) == ("by_size", 2048)
+    assert (by_time.kind, by_time.limit) == ("by_time", 60_000)
+    assert (keep.kind, keep.limit) == ("none", 0)
+
+
 def test_policies_have_a_readable_repr() -> None:
     policy = StreamScalingPolicy.auto_scaling_policy_by_data_rate(10, 2, 3)
 
