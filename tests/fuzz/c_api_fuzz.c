@@ -1153,8 +1153,9 @@ static void step_null_handle(struct input *in)
     void *user_data = queue->handle;
     uint64_t tag = take_u64(in, 2);
     size_t len = take_u8(in) % 32;
-    char *buffer = arena_alloc(len + 1);
-    memset(buffer, 'x', len + 1);
+    // Exactly `len` bytes and no NUL, so that reading past the length is caught.
+    char *buffer = arena_alloc(len);
+    memset(buffer, 'x', len);
     const char *data = take_bool(in) ? buffer : NULL;
     const char *text = take_text(in);
     int64_t number = take_i64(in);
