@@ -1160,9 +1160,10 @@ PravegaStatus pravega_txn_abort_async(const PravegaTransaction *transaction,
 // abort started with the asynchronous calls goes on.
 void pravega_txn_free(PravegaTransaction *transaction);
 
-// Makes a writer for `scope/stream`. Does not block: no network call is made until the
-// first write, so this call does not report a stream that does not exist. On success
-// `*out` receives a writer that the caller frees with `pravega_writer_free`.
+// Makes a writer for `scope/stream`. Does not block: the writer looks up the stream's
+// segments in the background, starting now, so this call does not report a stream that
+// does not exist; the first write does. On success `*out` receives a writer that the
+// caller frees with `pravega_writer_free`.
 PravegaStatus pravega_writer_new(const PravegaManager *manager,
                                  const char *scope,
                                  const char *stream,
