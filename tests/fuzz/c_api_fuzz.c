@@ -353,23 +353,50 @@ static bool valid_name(const char *text)
 /*
  * The library is not instrumented, so libFuzzer cannot see which of its checks an input
  * reached. Each outcome is fed back instead: the call, its status and the shape of its
- * error message (the text before the first quote or digit, which is where the input's
- * own bytes begin) pick a counter in libFuzzer's extra-counters section, and a counter
- * that turns non-zero counts as new coverage. An input that makes the library answer
- * with a message never seen before is kept in the corpus.
+ * error message pick a counter in libFuzzer's extra-counters section, and a counter that
+ * turns non-zero counts as new coverage, so an input that makes the library answer in a
+ * way not seen before is kept. The shape leaves out what comes from the input, so that
+ * each new name or number does not count as new: quoted text (messages quote strings
+ * with Rust's {:?}), digits, and words with a '/', such as "scope/stream".
  */
 #define OUTCOME_COUNTERS 4096
 __attribute__((used, section("__libfuzzer_extra_counters"))) static uint8_t
     outcome_counters[OUTCOME_COUNTERS];
 
+static uint32_t fnv1a(uint32_t hash, uint8_t byte)
+{
+    return (hash ^ byte) * 16777619u;
+}
+
 static void note_outcome(const char *call, PravegaStatus status, const char *message)
 {
-    uint32_t hash = 2166136261u; // FNV-1a
+    uint32_t hash = 2166136261u;
     for (const char *p = call; *p; p++)
-        hash = (hash ^ (uint8_t)*p) * 16777619u;
-    hash = (hash ^ (uint32_t)status) * 16777619u;
-    for (const char *p = message; *p && *p != '"' && (*p < '0' || *p > '9'); p++)
-        hash = (hash ^ (uint8_t)*p) * 16777619u;
+        hash = fnv1a(hash, (uint8_t)*p);
+    hash = fnv1a(hash, (uint8_t)status);
+
+    const char *p = message;
+    while (*p) {
+        if (*p == '"') {
+            // {:?} escapes a quote inside the string, so the next bare one closes it.
+            for (p++; *p && *p != '"'; p++)
+                if (*p == '\\' && p[1])
+                    p++;
+            if (*p)
+                p++;
+            continue;
+        }
+        const char *end = p;
+        while (*end && *end != ' ' && *end != '"')
+            end++;
+        bool from_input = memchr(p, '/', (size_t)(end - p)) != NULL;
+        for (; p < end; p++)
+            if (!from_input && (*p < '0' || *p > '9'))
+                hash = fnv1a(hash, (uint8_t)*p);
+        if (*p == ' ')
+            hash = fnv1a(hash, (uint8_t)*p++);
+    }
+
     uint8_t *counter = &outcome_counters[hash % OUTCOME_COUNTERS];
     if (*counter < 255)
         (*counter)++;
