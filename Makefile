@@ -26,13 +26,14 @@ PREFIX ?= /usr/local
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' rust_ffi/Cargo.toml | head -1)
 
 .PHONY: all deps venv pypy-venv build build-pypy header lib install-lib test test-rust \
-	test-c test-cpython test-pypy test-asan asan-extension bench bench-clients lint demo server-start server-stop clean
+	test-c test-fuzz test-cpython test-pypy test-asan asan-extension bench bench-clients lint demo server-start server-stop clean
 
 all: build lib
 
 # Debian packages come from apt when missing: cbindgen (it pins the header generator),
-# the venv modules, Maven, PyPy, valgrind and pkg-config for the C tests, and openssl
-# for the TLS tests' certificates (keytool comes with java). cargo and
+# the venv modules, Maven, PyPy, valgrind and pkg-config for the C tests, clang with its
+# libFuzzer runtime (libclang-rt-dev, for clang's default version) for the fuzz test, and
+# openssl for the TLS tests' certificates (keytool comes with java). cargo and
 # java must already be on the machine.
 deps: .make/deps
 .make/deps:
@@ -43,6 +44,9 @@ deps: .make/deps
 	command -v $(PYPY) >/dev/null || missing="$$missing pypy3 pypy3-dev pypy3-venv"; \
 	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
 	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
+	command -v clang >/dev/null || missing="$$missing clang"; \
+	command -v clang >/dev/null && [ -f "$$(clang -print-runtime-dir)/libclang_rt.fuzzer-$$(uname -m).a" ] \
+		|| missing="$$missing libclang-rt-dev"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
@@ -96,7 +100,7 @@ header: .make/deps
 	cd rust_ffi && cbindgen --quiet --config cbindgen.toml --crate pravega_client_ffi \
 		--output ../include/pravega_client.h
 
-test: lint test-rust test-c test-cpython test-pypy
+test: lint test-rust test-c test-fuzz test-cpython test-pypy
 
 PY_SOURCES := pravega_client tests examples benchmarks build_ffi.py setup.py
 
@@ -114,6 +118,13 @@ test-rust: .make/deps
 # their own (or PRAVEGA_CONTROLLER_URI).
 test-c: lib
 	tests/c/run
+
+# A libFuzzer target for the C API's calls that need no server, under ASan, UBSan and
+# LeakSanitizer, in a child process for FUZZ_SECONDS (60 by default); see
+# docs/c-api.md#fuzzing. Crash inputs go to build/fuzz.
+FUZZ_SECONDS ?= 60
+test-fuzz: lib
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
 
 test-cpython: build
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

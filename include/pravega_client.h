@@ -696,9 +696,10 @@ size_t pravega_log_drain(PravegaLogRecord *out, size_t capacity);
 //
 // Fails with:
 // - `PRAVEGA_STATUS_INVALID_ARGUMENT` when the URI is not `tcp://` or `tls://` followed
-//   by `host:port` (several joined by commas), `tls.enabled` disagrees with the scheme,
-//   or the credentials are incomplete or given twice (a username without a password,
-//   or both a username and a token).
+//   by `host:port` (several joined by commas; a host is a name of ASCII letters, digits,
+//   '-' and '.', or an IPv6 address in brackets, and a port is from 1 to 65535),
+//   `tls.enabled` disagrees with the scheme, or the credentials are incomplete or given
+//   twice (a username without a password, or both a username and a token).
 // - `PRAVEGA_STATUS_INTERNAL` when the runtime's threads cannot be started.
 PravegaStatus pravega_manager_new(const char *controller_uri,
                                   const PravegaConfig *config,
@@ -1159,9 +1160,10 @@ PravegaStatus pravega_txn_abort_async(const PravegaTransaction *transaction,
 // abort started with the asynchronous calls goes on.
 void pravega_txn_free(PravegaTransaction *transaction);
 
-// Makes a writer for `scope/stream`. Does not block: no network call is made until the
-// first write, so this call does not report a stream that does not exist. On success
-// `*out` receives a writer that the caller frees with `pravega_writer_free`.
+// Makes a writer for `scope/stream`. Does not block: the writer looks up the stream's
+// segments in the background, starting now, so this call does not report a stream that
+// does not exist; the first write does. On success `*out` receives a writer that the
+// caller frees with `pravega_writer_free`.
 PravegaStatus pravega_writer_new(const PravegaManager *manager,
                                  const char *scope,
                                  const char *stream,

@@ -141,9 +141,10 @@ impl PravegaConfig {
             )));
         }
 
+        let uri = upper_case_addresses(uri);
         let mut builder = ClientConfigBuilder::default();
         builder
-            .controller_uri(uri)
+            .controller_uri(uri.as_str())
             .retry_policy(self.retry.policy())
             .is_tls_enabled(tls_enabled)
             .disable_cert_verification(self.disable_cert_verification);
@@ -186,19 +187,64 @@ impl PravegaConfig {
     }
 }
 
-/// Checks `scheme://host:port[,host:port...]` before the crate, which panics on a
-/// malformed URI, sees it.
+/// Checks `scheme://host:port[,host:port...]` before the crate sees it.
+///
+/// The crate reads the first endpoint with a pattern of its own, and panics on a URI that
+/// the pattern does not match or whose port overflows a u16. So every endpoint is held to
+/// that pattern here: a host of ASCII letters, digits, '-' and '.', or an IPv6 address in
+/// brackets, then a decimal port from 1 to 65535.
 fn check_endpoints(uri: &str) -> FfiResult<()> {
     let endpoints = uri.split_once("://").map_or("", |(_, rest)| rest);
     for endpoint in endpoints.split(',') {
         let (host, port) = endpoint.rsplit_once(':').unwrap_or((endpoint, ""));
-        if host.is_empty() || port.parse::<u16>().map_or(true, |port| port == 0) {
+        let port_ok = !port.is_empty()
+            && port.bytes().all(|byte| byte.is_ascii_digit())
+            && port.parse::<u16>().map_or(false, |port| port != 0);
+        if !port_ok || !is_endpoint_host(host) {
             return Err(PravegaError::invalid_argument(format!(
-                "controller URI {uri:?} must name host:port, with a port from 1 to 65535"
+                "controller URI {uri:?} must name host:port, with a host of ASCII letters, \
+                 digits, '-' and '.' or an IPv6 address in brackets, and a port from 1 to \
+                 65535"
             )));
         }
     }
     Ok(())
+}
+
+fn is_endpoint_host(host: &str) -> bool {
+    if let Some(address) = host
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+    {
+        return !address.is_empty()
+            && address
+                .bytes()
+                .all(|byte| byte.is_ascii_hexdigit() || byte == b':' || byte == b'.');
+    }
+    !host.is_empty()
+        && host
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'.')
+}
+
+/// The crate's pattern takes only upper-case hex digits in an IPv6 address; the case of
+/// a hex digit means nothing, so lower-case ones are raised rather than refused.
+fn upper_case_addresses(uri: &str) -> String {
+    let mut in_brackets = false;
+    uri.chars()
+        .map(|c| {
+            match c {
+                '[' => in_brackets = true,
+                ']' => in_brackets = false,
+                _ => {}
+            }
+            if in_brackets {
+                c.to_ascii_uppercase()
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// TLS endpoints must be host names. The crate's TLS library (rustls 0.19) cannot check
@@ -317,5 +363,54 @@ pub extern "C" fn pravega_config_free(config: *mut PravegaConfig) {
     if !config.is_null() {
         // SAFETY: made by `pravega_config_new`, freed once.
         drop(unsafe { Box::from_raw(config) });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status_of(uri: &str) -> PravegaStatus {
+        match PravegaConfig::default().to_client_config(uri) {
+            Ok(_) => PravegaStatus::Ok,
+            Err(error) => error.status,
+        }
+    }
+
+    #[test]
+    fn hosts_and_ports_the_crate_would_panic_on_are_refused() {
+        // Found by tests/fuzz: each of these reached the crate and made it panic.
+        for uri in [
+            "tcp://a:99999x:1",
+            "tcp://_:9090",
+            "tcp://\u{e9}:9090",
+            "tcp://a::1",
+            "tcp://a:+9090",
+            "tcp://a:9090,_:9090",
+            "tcp://[]:9090",
+        ] {
+            assert_eq!(status_of(uri), PravegaStatus::InvalidArgument, "{uri}");
+        }
+    }
+
+    #[test]
+    fn well_formed_endpoints_are_accepted() {
+        for uri in [
+            "tcp://127.0.0.1:9090",
+            "tcp://localhost:9090,other-host.example:9091",
+            "tcp://[::1]:9090",
+            "tcp://[fe80::1]:65535",
+            "tls://localhost:9090",
+        ] {
+            assert_eq!(status_of(uri), PravegaStatus::Ok, "{uri}");
+        }
+    }
+
+    #[test]
+    fn lower_case_ipv6_digits_are_raised_for_the_crate() {
+        assert_eq!(
+            upper_case_addresses("tcp://[fe80::a]:9090,host:1"),
+            "tcp://[FE80::A]:9090,host:1"
+        );
     }
 }

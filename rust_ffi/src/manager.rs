@@ -116,9 +116,10 @@ pub(crate) fn scoped_stream(scope: &str, stream: &str) -> ScopedStream {
 ///
 /// Fails with:
 /// - `PRAVEGA_STATUS_INVALID_ARGUMENT` when the URI is not `tcp://` or `tls://` followed
-///   by `host:port` (several joined by commas), `tls.enabled` disagrees with the scheme,
-///   or the credentials are incomplete or given twice (a username without a password,
-///   or both a username and a token).
+///   by `host:port` (several joined by commas; a host is a name of ASCII letters, digits,
+///   '-' and '.', or an IPv6 address in brackets, and a port is from 1 to 65535),
+///   `tls.enabled` disagrees with the scheme, or the credentials are incomplete or given
+///   twice (a username without a password, or both a username and a token).
 /// - `PRAVEGA_STATUS_INTERNAL` when the runtime's threads cannot be started.
 #[no_mangle]
 pub extern "C" fn pravega_manager_new(

@@ -166,9 +166,10 @@ fn deadline_after(timeout_ms: i64) -> Option<Instant> {
         .map(|ms| Instant::now() + Duration::from_millis(ms))
 }
 
-/// Makes a writer for `scope/stream`. Does not block: no network call is made until the
-/// first write, so this call does not report a stream that does not exist. On success
-/// `*out` receives a writer that the caller frees with `pravega_writer_free`.
+/// Makes a writer for `scope/stream`. Does not block: the writer looks up the stream's
+/// segments in the background, starting now, so this call does not report a stream that
+/// does not exist; the first write does. On success `*out` receives a writer that the
+/// caller frees with `pravega_writer_free`.
 #[no_mangle]
 pub extern "C" fn pravega_writer_new(
     manager: *const PravegaManager,

@@ -406,6 +406,19 @@ static void manager_new_cases(void)
     EXPECT(INVALID, "pravega_manager_new: NULL out",
            pravega_manager_new("tcp://127.0.0.1:9090", NULL, NULL, &error));
 
+    // Found by tests/fuzz: the Rust client panicked on the first two (INTERNAL), read
+    // the third as the host "host", and panicked on an IPv6 address in lower case.
+    EXPECT(INVALID, "pravega_manager_new: host of one underscore",
+           pravega_manager_new("tcp://_:9090", NULL, &manager, &error));
+    EXPECT(INVALID, "pravega_manager_new: a port past 65535 inside an endpoint",
+           pravega_manager_new("tcp://a:99999x:9090", NULL, &manager, &error));
+    EXPECT(INVALID, "pravega_manager_new: host with an underscore",
+           pravega_manager_new("tcp://bad_host:9090", NULL, &manager, &error));
+    EXPECT(PRAVEGA_STATUS_OK, "pravega_manager_new: IPv6 address in lower case",
+           pravega_manager_new("tcp://[fe80::1]:9090", NULL, &manager, &error));
+    pravega_manager_free(manager);
+    manager = NULL;
+
     // The status is returned even when the caller passes no error slot.
     bool created = false;
     PravegaStatus status = pravega_manager_create_scope(NULL, "scope", &created, NULL);
