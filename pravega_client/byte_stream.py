@@ -7,6 +7,7 @@ from typing import Any, Optional, Tuple
 
 from ._ffi import ffi, lib
 from ._handle import NativeHandle
+from ._interrupt import interruptible
 from .exceptions import ClosedError, InvalidArgumentError
 from .stream_writer import event_buffer
 
@@ -78,6 +79,7 @@ class ByteStream(io.RawIOBase):
             )
         return int(written[0])
 
+    @interruptible
     def flush(self) -> None:
         """Waits until every byte written is durable."""
         if self.closed or self._native.closed:  # io's close() flushes after ours
@@ -107,6 +109,7 @@ class ByteStream(io.RawIOBase):
         finally:
             self._native._exit()
 
+    @interruptible
     def truncate(self, offset: Optional[int] = None) -> int:
         """Drops the data before ``offset`` (the read position when None)."""
         self._check_open()
@@ -124,6 +127,7 @@ class ByteStream(io.RawIOBase):
         """The offset just past the last byte written."""
         return self._bounds()[1]
 
+    @interruptible
     def _bounds(self) -> Tuple[int, int]:
         self._check_open()
         head, tail = ffi.new("uint64_t *"), ffi.new("uint64_t *")

@@ -8,6 +8,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from . import _logging
 from ._ffi import encode_name, ffi, invoke, lib, string_list
 from ._handle import NativeHandle
+from ._interrupt import interruptible
 from .byte_stream import ByteStream
 from .exceptions import InvalidArgumentError
 from .policies import RetryPolicy, StreamRetentionPolicy, StreamScalingPolicy
@@ -102,16 +103,19 @@ class StreamManager(NativeHandle):
 
     # Scopes
 
+    @interruptible
     def create_scope(self, scope_name: str) -> bool:
         """Creates a scope; False when it already existed."""
         scope = encode_name("scope_name", scope_name)
         return self._bool_call(lib.pravega_manager_create_scope, scope)
 
+    @interruptible
     def delete_scope(self, scope_name: str) -> bool:
         """Deletes an empty scope; False when it did not exist."""
         scope = encode_name("scope_name", scope_name)
         return self._bool_call(lib.pravega_manager_delete_scope, scope)
 
+    @interruptible
     def list_scope(self) -> List[str]:
         """The names of every scope, across all pages of the controller's answer."""
         box = ffi.new("PravegaStringList **")
@@ -120,6 +124,7 @@ class StreamManager(NativeHandle):
 
     # Streams
 
+    @interruptible
     def create_stream(
         self, scope_name: str, stream_name: str, initial_segments: int
     ) -> bool:
@@ -131,6 +136,7 @@ class StreamManager(NativeHandle):
             lib.pravega_manager_create_stream, scope, stream, segments
         )
 
+    @interruptible
     def create_stream_with_policy(
         self,
         scope_name: str,
@@ -150,6 +156,7 @@ class StreamManager(NativeHandle):
             tags,
         )
 
+    @interruptible
     def update_stream_with_policy(
         self,
         scope_name: str,
@@ -168,6 +175,7 @@ class StreamManager(NativeHandle):
             tags,
         )
 
+    @interruptible
     def get_stream_tags(self, scope_name: str, stream_name: str) -> List[str]:
         """The tags of a stream; [] when it has none."""
         scope = encode_name("scope_name", scope_name)
@@ -176,6 +184,7 @@ class StreamManager(NativeHandle):
         self._invoke(lib.pravega_manager_get_stream_tags, scope, stream, box)
         return string_list(box)
 
+    @interruptible
     def get_stream_policies(
         self, scope_name: str, stream_name: str
     ) -> Tuple[StreamScalingPolicy, StreamRetentionPolicy]:
@@ -208,6 +217,7 @@ class StreamManager(NativeHandle):
         del keep_alive  # the encoded tags had to live until the call returned
         return result
 
+    @interruptible
     def list_stream(self, scope_name: str) -> List[str]:
         """The names of the streams in a scope; [] for an unknown or empty scope."""
         scope = encode_name("scope_name", scope_name)
@@ -215,12 +225,14 @@ class StreamManager(NativeHandle):
         self._invoke(lib.pravega_manager_list_streams, scope, box)
         return string_list(box)
 
+    @interruptible
     def seal_stream(self, scope_name: str, stream_name: str) -> bool:
         """Seals a stream so that it accepts no more writes."""
         scope = encode_name("scope_name", scope_name)
         stream = encode_name("stream_name", stream_name)
         return self._bool_call(lib.pravega_manager_seal_stream, scope, stream)
 
+    @interruptible
     def delete_stream(self, scope_name: str, stream_name: str) -> bool:
         """Deletes a sealed stream."""
         scope = encode_name("scope_name", scope_name)
@@ -240,6 +252,7 @@ class StreamManager(NativeHandle):
         self._invoke(lib.pravega_writer_new, scope, stream, box)
         return StreamWriter(box[0], f"{scope_name}/{stream_name}", max_inflight)
 
+    @interruptible
     def create_transaction_writer(
         self, scope_name: str, stream_name: str, writer_id: int
     ) -> StreamTxnWriter:
@@ -258,6 +271,7 @@ class StreamManager(NativeHandle):
         self._invoke(lib.pravega_txn_writer_new, scope, stream, writer_id, box)
         return StreamTxnWriter(box[0], f"{scope_name}/{stream_name}", writer_id)
 
+    @interruptible
     def create_reader_group(
         self,
         reader_group_name: str,
@@ -280,6 +294,7 @@ class StreamManager(NativeHandle):
         )
         return self._new_group(reader_group_name, scope_name, config)
 
+    @interruptible
     def create_reader_group_with_config(
         self,
         reader_group_name: str,
@@ -307,6 +322,7 @@ class StreamManager(NativeHandle):
             lib.pravega_reader_group_config_free(config)
         return StreamReaderGroup(box[0], name, scope_name)
 
+    @interruptible
     def create_byte_stream(self, scope_name: str, stream_name: str) -> ByteStream:
         """Opens a single-segment stream as a binary file; see :class:`ByteStream`."""
         scope = encode_name("scope_name", scope_name)
@@ -315,6 +331,7 @@ class StreamManager(NativeHandle):
         self._invoke(lib.pravega_byte_stream_new, scope, stream, box)
         return ByteStream(box[0], f"{scope_name}/{stream_name}")
 
+    @interruptible
     def delete_reader_group(self, reader_group_name: str, scope_name: str) -> None:
         """Deletes a reader group on the server."""
         scope = encode_name("scope_name", scope_name)
