@@ -37,11 +37,24 @@ def process_resources() -> Resources:
     return Resources(threads, descriptors, rss)
 
 
-def settled_resources(baseline_threads: int, seconds: float = 10) -> Resources:
-    """The resources once garbage is collected and runtime threads that are shutting
-    down have ended (or ``seconds`` passed)."""
-    gc.collect()
-    wait_for(lambda: process_resources().threads <= baseline_threads, seconds)
+def settled_resources(
+    baseline: Resources, fd_allowance: int, seconds: float = 10
+) -> Resources:
+    """The resources once garbage is collected, and runtime threads that are shutting
+    down and connections that are closing are gone (or ``seconds`` passed)."""
+
+    def settled() -> bool:
+        gc.collect()
+        now = process_resources()
+        return (
+            now.threads <= baseline.threads and now.fds <= baseline.fds + fd_allowance
+        )
+
+    wait_for(settled, seconds)
+    return process_resources()
+
+
+def collected_resources() -> Resources:
     gc.collect()
     return process_resources()
 
