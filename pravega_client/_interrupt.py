@@ -38,6 +38,7 @@ class _Call:
         self.done = threading.Event()
 
     def run(self) -> None:
+        """Runs the call and keeps its outcome; ``done`` is set by the helper."""
         try:
             assert self.function is not None, "a call runs once"
             self.result = self.function(*self.args, **self.kwargs)
@@ -46,7 +47,6 @@ class _Call:
         finally:
             # Nothing the call refers to is kept by the helper once it is done.
             self.function = self.args = self.kwargs = None
-            self.done.set()
 
 
 class _Helper(threading.Thread):
@@ -59,9 +59,14 @@ class _Helper(threading.Thread):
 
     def run(self) -> None:
         while True:
-            self.calls.get().run()
+            call = self.calls.get()
+            call.run()
+            # Idle again before the caller hears of the result, so that the caller's
+            # next call finds this helper instead of starting another.
             with _idle_lock:
                 _idle.append(self)
+            call.done.set()
+            del call
 
 
 # Helpers with no call to run. Usually one: a second is started only while an
