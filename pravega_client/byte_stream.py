@@ -7,6 +7,7 @@ from typing import Any, Optional, Tuple
 
 from ._ffi import ffi, lib
 from ._handle import NativeHandle
+from ._interrupt import interruptible
 from .exceptions import ClosedError, InvalidArgumentError
 from .stream_writer import event_buffer
 
@@ -87,6 +88,7 @@ class ByteStream(io.RawIOBase):
             )
         return int(written[0])
 
+    @interruptible
     def flush(self) -> None:
         """Waits until every byte written is durable.
 
@@ -126,6 +128,7 @@ class ByteStream(io.RawIOBase):
         finally:
             self._native._exit()
 
+    @interruptible
     def truncate(self, offset: Optional[int] = None) -> int:
         """Drops the data before ``offset`` (the read position when None), for good.
 
@@ -149,6 +152,7 @@ class ByteStream(io.RawIOBase):
         store; raises :class:`PravegaIOError` when it fails."""
         return self._bounds()[1]
 
+    @interruptible
     def _bounds(self) -> Tuple[int, int]:
         self._check_open()
         head, tail = ffi.new("uint64_t *"), ffi.new("uint64_t *")

@@ -8,6 +8,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from . import _logging
 from ._ffi import encode_name, ffi, invoke, lib, string_list
 from ._handle import NativeHandle
+from ._interrupt import interruptible
 from .byte_stream import ByteStream
 from .exceptions import InvalidArgumentError
 from .policies import RetryPolicy, StreamRetentionPolicy, StreamScalingPolicy
@@ -102,6 +103,7 @@ class StreamManager(NativeHandle):
 
     # Scopes
 
+    @interruptible
     def create_scope(self, scope_name: str) -> bool:
         """Creates a scope; returns False when it already existed.
 
@@ -112,6 +114,7 @@ class StreamManager(NativeHandle):
         scope = encode_name("scope_name", scope_name)
         return self._bool_call(lib.pravega_manager_create_scope, scope)
 
+    @interruptible
     def delete_scope(self, scope_name: str) -> bool:
         """Deletes an empty scope; returns False when it did not exist.
 
@@ -121,6 +124,7 @@ class StreamManager(NativeHandle):
         scope = encode_name("scope_name", scope_name)
         return self._bool_call(lib.pravega_manager_delete_scope, scope)
 
+    @interruptible
     def list_scope(self) -> List[str]:
         """The names of every scope, across all pages of the controller's answer.
 
@@ -133,6 +137,7 @@ class StreamManager(NativeHandle):
 
     # Streams
 
+    @interruptible
     def create_stream(
         self, scope_name: str, stream_name: str, initial_segments: int
     ) -> bool:
@@ -150,6 +155,7 @@ class StreamManager(NativeHandle):
             lib.pravega_manager_create_stream, scope, stream, segments
         )
 
+    @interruptible
     def create_stream_with_policy(
         self,
         scope_name: str,
@@ -173,6 +179,7 @@ class StreamManager(NativeHandle):
             tags,
         )
 
+    @interruptible
     def update_stream_with_policy(
         self,
         scope_name: str,
@@ -196,6 +203,7 @@ class StreamManager(NativeHandle):
             tags,
         )
 
+    @interruptible
     def get_stream_tags(self, scope_name: str, stream_name: str) -> List[str]:
         """The tags of a stream; [] when it has none.
 
@@ -208,6 +216,7 @@ class StreamManager(NativeHandle):
         self._invoke(lib.pravega_manager_get_stream_tags, scope, stream, box)
         return string_list(box)
 
+    @interruptible
     def get_stream_policies(
         self, scope_name: str, stream_name: str
     ) -> Tuple[StreamScalingPolicy, StreamRetentionPolicy]:
@@ -244,6 +253,7 @@ class StreamManager(NativeHandle):
         del keep_alive  # the encoded tags had to live until the call returned
         return result
 
+    @interruptible
     def list_stream(self, scope_name: str) -> List[str]:
         """The names of the streams in a scope; [] for an unknown or empty scope.
 
@@ -255,6 +265,7 @@ class StreamManager(NativeHandle):
         self._invoke(lib.pravega_manager_list_streams, scope, box)
         return string_list(box)
 
+    @interruptible
     def seal_stream(self, scope_name: str, stream_name: str) -> bool:
         """Seals a stream so that it accepts no more writes; returns True.
 
@@ -266,6 +277,7 @@ class StreamManager(NativeHandle):
         stream = encode_name("stream_name", stream_name)
         return self._bool_call(lib.pravega_manager_seal_stream, scope, stream)
 
+    @interruptible
     def delete_stream(self, scope_name: str, stream_name: str) -> bool:
         """Deletes a sealed stream and its data; returns True.
 
@@ -294,6 +306,7 @@ class StreamManager(NativeHandle):
         self._invoke(lib.pravega_writer_new, scope, stream, box)
         return StreamWriter(box[0], f"{scope_name}/{stream_name}", max_inflight)
 
+    @interruptible
     def create_transaction_writer(
         self, scope_name: str, stream_name: str, writer_id: int
     ) -> StreamTxnWriter:
@@ -316,6 +329,7 @@ class StreamManager(NativeHandle):
         self._invoke(lib.pravega_txn_writer_new, scope, stream, writer_id, box)
         return StreamTxnWriter(box[0], f"{scope_name}/{stream_name}", writer_id)
 
+    @interruptible
     def create_reader_group(
         self,
         reader_group_name: str,
@@ -343,6 +357,7 @@ class StreamManager(NativeHandle):
         )
         return self._new_group(reader_group_name, scope_name, config)
 
+    @interruptible
     def create_reader_group_with_config(
         self,
         reader_group_name: str,
@@ -373,6 +388,7 @@ class StreamManager(NativeHandle):
             lib.pravega_reader_group_config_free(config)
         return StreamReaderGroup(box[0], name, scope_name)
 
+    @interruptible
     def create_byte_stream(self, scope_name: str, stream_name: str) -> ByteStream:
         """Opens a single-segment stream as a binary file; see :class:`ByteStream`.
 
@@ -385,6 +401,7 @@ class StreamManager(NativeHandle):
         self._invoke(lib.pravega_byte_stream_new, scope, stream, box)
         return ByteStream(box[0], f"{scope_name}/{stream_name}")
 
+    @interruptible
     def delete_reader_group(self, reader_group_name: str, scope_name: str) -> None:
         """Deletes a reader group on the server, with its recorded positions.
 

@@ -10,6 +10,7 @@ from typing import Any, AsyncIterator, Dict, Iterator, List, Optional, Sequence,
 from ._completion import bridge_for, current_loop
 from ._ffi import encode_name, ffi, invoke, lib, raise_for
 from ._handle import NativeHandle
+from ._interrupt import interruptible
 from .exceptions import InvalidArgumentError
 
 # How much payload one native batch call hands over at most. Large enough that the
@@ -353,6 +354,7 @@ class StreamReader(NativeHandle):
         slice._hand_back(ptr)
         self._invoke(lib.pravega_reader_release_segment, ptr)
 
+    @interruptible
     def reader_offline(self) -> None:
         """Takes the reader offline; its segments go to the group's other readers,
         from the positions this reader reached.
@@ -503,6 +505,7 @@ class StreamReaderGroup(NativeHandle):
         self._name = name
         self._scope = scope_name
 
+    @interruptible
     def create_reader(self, reader_name: str) -> StreamReader:
         """Brings a new reader online in this group.
 
@@ -515,6 +518,7 @@ class StreamReaderGroup(NativeHandle):
         self._invoke(lib.pravega_reader_group_create_reader, name, box)
         return StreamReader(box[0], reader_name, self._name)
 
+    @interruptible
     def reader_offline(self, reader_name: str) -> None:
         """Takes a reader of this group offline, e.g. one whose process died; its
         segments go to the other readers, from the positions it last recorded.
@@ -526,6 +530,7 @@ class StreamReaderGroup(NativeHandle):
         name = encode_name("reader_name", reader_name)
         self._invoke(lib.pravega_reader_group_reader_offline, name)
 
+    @interruptible
     def get_streamcut(self) -> "StreamCuts":
         """Where the group is now in its (first) stream: the positions its readers
         recorded when they last released a slice or went offline.

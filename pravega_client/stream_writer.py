@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
+import logging
+import time
+import weakref
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, Optional, Union
 
 from ._completion import bridge_for, current_loop
 from ._ffi import encode_optional, ffi, lib
 from ._handle import NativeHandle
-from .exceptions import InvalidArgumentError, PravegaTimeoutError
+from .exceptions import InvalidArgumentError, PravegaError, PravegaTimeoutError
+
+logger = logging.getLogger(__name__)
 
 BytesLike = Union[bytes, bytearray, memoryview]
 
 # Native waits are cut into slices this long, so that Ctrl-C is noticed while a
 # blocking call waits for the server.
 _WAIT_SLICE_MS = 200
+# How long interpreter exit waits, in all, for the events of writers left open. Long
+# enough for a backlog to reach a live server; bounded so that a dead one cannot hang
+# the exit. A second Ctrl-C stops the wait at once.
+_EXIT_FLUSH_S = 10.0
 
 
 class StreamWriter(NativeHandle):
@@ -30,12 +40,15 @@ class StreamWriter(NativeHandle):
 
     A writer that is garbage-collected without ``close()`` still delivers its events
     in the background, without blocking the collector; failures are then only logged.
+    At interpreter exit, writers still open are flushed for up to 10 s; events that
+    are not acknowledged by then are logged as lost, at WARNING.
     """
 
     def __init__(self, ptr: Any, stream: str, max_inflight_events: int) -> None:
         super().__init__(ptr, lib.pravega_writer_free)
         self._stream = stream
         self._max_inflight = max_inflight_events
+        _open_writers.add(self)
 
     def write_event(self, event: str, routing_key: Optional[str] = None) -> None:
         """Writes ``event`` encoded as UTF-8; see :meth:`write_event_bytes`.
@@ -169,6 +182,23 @@ class StreamWriter(NativeHandle):
             except PravegaTimeoutError:
                 continue
 
+    def _flush_before(self, deadline: float) -> None:
+        """Flushes, but raises PravegaTimeoutError at the ``time.monotonic()``
+        ``deadline``."""
+        while True:
+            left_ms = int((deadline - time.monotonic()) * 1000)
+            wait_ms = max(0, min(_WAIT_SLICE_MS, left_ms))
+            try:
+                self._invoke(lib.pravega_writer_wait_outstanding, 0, wait_ms)
+                return
+            except PravegaTimeoutError:
+                if left_ms <= 0:
+                    raise
+
+    def _outstanding(self) -> int:
+        ptr = self._ptr
+        return 0 if ptr is None else int(lib.pravega_writer_outstanding(ptr))
+
     def to_str(self) -> str:
         limit = self._max_inflight
         return f"StreamWriter(stream={self._stream!r}, max_inflight_events={limit})"
@@ -216,3 +246,38 @@ def payload_bytes(event: Any) -> bytes:
 
 def _no_result(_result: Any) -> None:
     return None
+
+
+# Every writer not yet collected, so that interpreter exit can flush those left open:
+# at exit the runtime's threads stop with the process, and PyPy runs no finalizers,
+# so events still in flight would otherwise be lost without a word.
+_open_writers: "weakref.WeakSet[StreamWriter]" = weakref.WeakSet()
+
+
+def _flush_open_writers() -> None:
+    deadline = time.monotonic() + _EXIT_FLUSH_S
+    for writer in list(_open_writers):
+        if writer.closed:
+            continue
+        try:
+            writer._flush_before(deadline)
+        except PravegaTimeoutError:
+            logger.warning(
+                "%d events written to %s were not acknowledged within %.0f s of "
+                "interpreter exit and may be lost",
+                writer._outstanding(),
+                writer._stream,
+                _EXIT_FLUSH_S,
+            )
+        except PravegaError as error:
+            logger.warning(
+                "a write to %s failed before interpreter exit: %s",
+                writer._stream,
+                error,
+            )
+        except KeyboardInterrupt:
+            logger.warning("the flush of open writers at exit was interrupted")
+            return
+
+
+atexit.register(_flush_open_writers)

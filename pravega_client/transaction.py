@@ -8,6 +8,7 @@ from typing import Any, Optional
 from ._completion import bridge_for, current_loop
 from ._ffi import encode_optional, ffi, lib
 from ._handle import NativeHandle
+from ._interrupt import interruptible
 from .exceptions import InvalidArgumentError, TxnFailedException
 from .stream_writer import BytesLike, event_buffer
 
@@ -43,6 +44,7 @@ class StreamTransaction(NativeHandle):
         block, and raises nothing."""
         return self._txn_id
 
+    @interruptible
     def is_open(self) -> bool:
         """Whether the server still takes writes for it.
 
@@ -80,6 +82,7 @@ class StreamTransaction(NativeHandle):
         with event_buffer(event) as data:
             self._call(lib.pravega_txn_write, key, data, len(data))
 
+    @interruptible
     def commit(self) -> None:
         """Waits for the transaction's events, then commits it.
 
@@ -89,6 +92,7 @@ class StreamTransaction(NativeHandle):
         """
         self._call(lib.pravega_txn_commit, lib.PRAVEGA_NO_TIMESTAMP)
 
+    @interruptible
     def commit_timestamp(self, timestamp: int) -> None:
         """Commits, recording ``timestamp`` as the events' time. Blocks and raises
         as :meth:`commit` does, and raises :class:`InvalidArgumentError` for a
@@ -99,6 +103,7 @@ class StreamTransaction(NativeHandle):
             raise InvalidArgumentError(f"timestamp {timestamp} is out of range")
         self._call(lib.pravega_txn_commit, timestamp)
 
+    @interruptible
     def abort(self) -> None:
         """Aborts the transaction: none of its events will ever be read.
 
@@ -153,6 +158,7 @@ class StreamTxnWriter(NativeHandle):
         self._stream = stream
         self._writer_id = writer_id
 
+    @interruptible
     def begin_txn(self) -> StreamTransaction:
         """Begins a new transaction.
 
@@ -163,6 +169,7 @@ class StreamTxnWriter(NativeHandle):
         self._invoke(lib.pravega_txn_writer_begin, box)
         return StreamTransaction(box[0])
 
+    @interruptible
     def get_txn(self, txn_id: int) -> StreamTransaction:
         """Reopens transaction ``txn_id``, to commit or abort it or ask its state.
 

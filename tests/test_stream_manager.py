@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import os
 import threading
 import time
 from typing import Any, Callable
@@ -17,6 +16,7 @@ from pravega_client import (
     StreamRetentionPolicy,
     StreamScalingPolicy,
 )
+from resource_support import process_resources, wait_for
 
 
 def user_streams(manager: pravega_client.StreamManager, scope: str) -> list:
@@ -310,15 +310,6 @@ def free_closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def process_resources() -> tuple:
-    """Threads, open file descriptors, and resident memory in KiB, of this process."""
-    threads = len(os.listdir("/proc/self/task"))
-    descriptors = len(os.listdir("/proc/self/fd"))
-    with open("/proc/self/status") as status:
-        rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
-    return threads, descriptors, rss
-
-
 def test_a_thousand_managers_leave_threads_fds_and_memory_flat(
     controller_uri: str,
 ) -> None:
@@ -346,12 +337,6 @@ def test_a_thousand_managers_leave_threads_fds_and_memory_flat(
         f"RSS grew by {rss_after - rss_before} KiB"
     )
     assert {thread.name for thread in threading.enumerate()} == python_threads_before
-
-
-def wait_for(condition: Callable[[], bool], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 def test_interpreter_exit_with_open_objects_is_clean(

@@ -13,6 +13,11 @@ use std::time::Duration;
 /// The environment variable through which the Rust client finds a trust certificate.
 const TLS_CERT_PATH_ENV: &str = "pravega_client_tls_cert_path";
 
+/// How many idle connections to each segment store a manager keeps for reuse. The
+/// crate's default keeps every connection it ever opened: each reader that goes away
+/// while its fetch task waits at the tail of a segment leaves one more behind.
+const IDLE_CONNECTIONS_PER_ENDPOINT: u32 = 16;
+
 /// Settings for a manager. Build one with `pravega_config_new` and `pravega_config_set`,
 /// pass it to `pravega_manager_new`, then free it with `pravega_config_free`.
 ///
@@ -147,7 +152,8 @@ impl PravegaConfig {
             .controller_uri(uri.as_str())
             .retry_policy(self.retry.policy())
             .is_tls_enabled(tls_enabled)
-            .disable_cert_verification(self.disable_cert_verification);
+            .disable_cert_verification(self.disable_cert_verification)
+            .max_connections_in_pool(IDLE_CONNECTIONS_PER_ENDPOINT);
         if let Some(credentials) = self.credentials()? {
             builder.credentials(credentials);
         }
