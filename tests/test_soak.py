@@ -30,13 +30,13 @@ if os.environ.get("PRAVEGA_SOAK", "small") not in ("small", "full"):
 
 EVENTS = 1_000_000 if FULL else 100_000
 # A reader cycle (a group, a reader, offline, delete) and a transaction cycle (begin,
-# write, commit) cost several controller round trips each, about 50 ms; 5,000 of
-# each keep the full scale near ten minutes per interpreter.
+# write, commit) cost several controller round trips each, about 50 ms, so the full
+# scale takes about 20 minutes per interpreter; the small one keeps `make test` quick.
 CYCLES = {
     "managers": 10_000 if FULL else 500,
     "writers": 10_000 if FULL else 500,
-    "readers": 5_000 if FULL else 100,
-    "transactions": 5_000 if FULL else 100,
+    "readers": 10_000 if FULL else 100,
+    "transactions": 10_000 if FULL else 100,
 }
 # Events are written and read in rounds of this many, so that a leak per event shows
 # as growth over many rounds rather than as one round's working set.
