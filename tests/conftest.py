@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Dict, Iterator
+from typing import Any, Dict, Iterator
 
 import pytest
 
@@ -83,6 +83,17 @@ def controller_uri() -> Iterator[str]:
     finally:
         subprocess.run([str(SERVER_SCRIPT), "stop"], env=env, capture_output=True)
         shutil.rmtree(state_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def secure_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One server with TLS and password auth for the session, shared by the modules
+    that need it: a start costs 15-30 s. A `security_support.SecureServer`."""
+    # Imported here: security_support imports this module.
+    from security_support import secure_server as start_secure_server
+
+    with start_secure_server(tmp_path_factory.mktemp("security")) as server:
+        yield server
 
 
 @pytest.fixture

@@ -11,12 +11,19 @@ import os
 import shutil
 import subprocess
 import tempfile
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
+import pravega_client
 from conftest import SERVER_SCRIPT, server_environment, tool_environment
+
+# The accounts of the secure server: ADMIN_USER for the server's own client, USER for
+# the tests.
+ADMIN_USER = "admin"
+USER = "tester"
 
 # The standalone server's ZooKeeper clean-up assumes this password for its truststore,
 # so every keystore made here uses it.
@@ -244,3 +251,47 @@ def running_server(options: List[str]) -> Iterator[RunningServer]:
         # before it waits for readiness, so stop finds it.
         subprocess.run(stop, env=env, capture_output=True)
         shutil.rmtree(state_dir, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class SecureServer:
+    port: int
+    certificates: Certificates
+    password: str  # of USER; distinctive, so that a leak is easy to spot
+
+    @property
+    def uri(self) -> str:
+        # A host name, not 127.0.0.1: the Rust client's TLS stack (rustls 0.19)
+        # cannot check a certificate against an IP address.
+        return f"tls://localhost:{self.port}"
+
+    def manager(self, **settings: Any) -> pravega_client.StreamManager:
+        """A manager for USER that trusts the right CA, unless ``settings`` say
+        otherwise."""
+        defaults = dict(
+            username=USER,
+            password=self.password,
+            trust_cert=str(self.certificates.ca_cert),
+            timeout=30,
+        )
+        defaults.update(settings)
+        return pravega_client.StreamManager(self.uri, **defaults)
+
+
+@contextmanager
+def secure_server(directory: Path) -> Iterator[SecureServer]:
+    """A standalone server with TLS and password auth, its certificates and password
+    file made in ``directory``; stopped when the block ends."""
+    certificates = make_certificates(directory)
+    admin_password = f"admin-{uuid.uuid4().hex}"
+    user_password = f"secret-{uuid.uuid4().hex}"
+    password_file = directory / "passwd"
+    write_password_file(
+        password_file, {ADMIN_USER: admin_password, USER: user_password}
+    )
+    options = tls_options(certificates) + auth_options(
+        password_file, ADMIN_USER, admin_password
+    )
+    with running_server(options) as running:
+        assert running.uri.startswith("tls://")
+        yield SecureServer(running.controller_port, certificates, user_password)

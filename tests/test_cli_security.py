@@ -6,50 +6,22 @@ import os
 import subprocess
 import sys
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, List
 
 import pytest
 
 from conftest import unique_name
-from security_support import (
-    Certificates,
-    auth_options,
-    make_certificates,
-    running_server,
-    tls_options,
-    write_password_file,
-)
+from security_support import USER, SecureServer
 
 CLI = [sys.executable, "-m", "pravega_client"]
-USER = "cli-user"
 # A refused login is retried for about 9 s before it is reported.
 DEADLINE_S = 120
 
 
-@dataclass(frozen=True)
-class SecureServer:
-    uri: str
-    certificates: Certificates
-    password: str
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureServer]:
-    directory: Path = tmp_path_factory.mktemp("cli-security")
-    certificates = make_certificates(directory)
-    admin_password = f"admin-{uuid.uuid4().hex}"
-    password = f"secret-{uuid.uuid4().hex}"
-    password_file = directory / "passwd"
-    write_password_file(password_file, {"admin": admin_password, USER: password})
-    options = tls_options(certificates) + auth_options(
-        password_file, "admin", admin_password
-    )
-    with running_server(options) as running:
-        # A host name: the Rust client's TLS stack cannot check an IP address.
-        uri = f"tls://localhost:{running.controller_port}"
-        yield SecureServer(uri, certificates, password)
+@pytest.fixture
+def server(secure_server: SecureServer) -> SecureServer:
+    return secure_server
 
 
 def run(

@@ -1,8 +1,9 @@
 """TLS and authentication against a real standalone server that requires both.
 
-One server, with TLS and password auth on, serves the whole module: a server start
-costs 8-16 s, and every failure tested here (an untrusted certificate, a bad login)
-happens before the other feature matters.
+One server, with TLS and password auth on, serves the whole session (the
+`secure_server` fixture of conftest.py): a server start costs 15-30 s, and every
+failure tested here (an untrusted certificate, a bad login) happens before the other
+feature matters.
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ import logging
 import time
 import traceback
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
 
 import pytest
 
@@ -22,17 +21,7 @@ import pravega_client
 from conftest import new_reader, read_events, unique_name
 from pravega_client import _logging
 from readme_examples import examples, run_examples
-from security_support import (
-    Certificates,
-    auth_options,
-    make_certificates,
-    running_server,
-    tls_options,
-    write_password_file,
-)
-
-ADMIN_USER = "admin"
-USER = "tester"
+from security_support import USER, SecureServer
 
 # Bounds for calls that must fail. The default retry policy gives up after about 9 s
 # here; the timeout only backs that up, so that a hang fails the test, not the run.
@@ -45,48 +34,9 @@ QUICK_RETRY = pravega_client.RetryPolicy(max_attempts=2)
 AUTHENTICATION_FAILURE = "(?i)unauthenticated|authentication failed"
 
 
-@dataclass(frozen=True)
-class SecureServer:
-    port: int
-    certificates: Certificates
-    password: str  # of USER; distinctive, so that a leak is easy to spot
-
-    @property
-    def uri(self) -> str:
-        # A host name, not 127.0.0.1: the Rust client's TLS stack (rustls 0.19)
-        # cannot check a certificate against an IP address.
-        return f"tls://localhost:{self.port}"
-
-    def manager(self, **settings: Any) -> pravega_client.StreamManager:
-        """A manager for USER that trusts the right CA, unless ``settings`` say
-        otherwise."""
-        defaults = dict(
-            username=USER,
-            password=self.password,
-            trust_cert=str(self.certificates.ca_cert),
-            timeout=30,
-        )
-        defaults.update(settings)
-        return pravega_client.StreamManager(self.uri, **defaults)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureServer]:
-    directory: Path = tmp_path_factory.mktemp("security")
-    certificates = make_certificates(directory)
-    admin_password = f"admin-{uuid.uuid4().hex}"
-    user_password = f"secret-{uuid.uuid4().hex}"
-    password_file = directory / "passwd"
-    write_password_file(
-        password_file, {ADMIN_USER: admin_password, USER: user_password}
-    )
-    options = tls_options(certificates) + auth_options(
-        password_file, ADMIN_USER, admin_password
-    )
-
-    with running_server(options) as running:
-        assert running.uri.startswith("tls://")
-        yield SecureServer(running.controller_port, certificates, user_password)
+@pytest.fixture
+def server(secure_server: SecureServer) -> SecureServer:
+    return secure_server
 
 
 def failing_call(manager: pravega_client.StreamManager) -> None:
