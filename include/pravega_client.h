@@ -796,7 +796,12 @@ PravegaStatus pravega_reader_group_create_reader(const PravegaReaderGroup *group
 //
 // Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `callback` is NULL; it then never
 // fires. The callback's status is `PRAVEGA_STATUS_CLOSED` when the reader is offline
-// or was freed, and `PRAVEGA_STATUS_IO_ERROR` when reading from the server failed.
+// or was freed, `PRAVEGA_STATUS_IO_ERROR` when reading from the server failed, and
+// `PRAVEGA_STATUS_UNAVAILABLE` when the reader group's state could not be fetched from
+// the segment store after all retries (the server is down).
+//
+// There is no time limit of its own: while the segment store accepts connections but
+// does not answer, the callback fires only once it answers again.
 PravegaStatus pravega_reader_acquire_segment(const PravegaReader *reader,
                                              PravegaCallback callback,
                                              void *user_data,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, Optional, Union
 
@@ -104,16 +106,45 @@ class StreamWriter(NativeHandle):
 
         return bridge.start(launch, _no_result)
 
-    def flush(self) -> None:
-        """Waits until every write is acknowledged, then raises the first failure."""
-        self._wait_outstanding(0)
+    def flush(self, timeout: Optional[float] = None) -> None:
+        """Waits until every write is acknowledged, then raises the first failure.
 
-    def close(self) -> None:
-        """Flushes, then releases the writer. Calling it again does nothing."""
+        Blocks the calling thread (never the GIL) until the segment store has
+        answered every event written so far. The crate puts no time limit on an
+        append: while the segment store is stalled or down, the wait lasts until it
+        answers again, and with ``timeout=None`` (the default) ``flush()`` waits that
+        long too; Ctrl-C interrupts it.
+
+        With ``timeout`` (seconds, at least 0) it raises :class:`PravegaTimeoutError`
+        (also a ``TimeoutError``) once that time has passed. The events stay queued
+        and are still delivered, in order and once each: the writer stays usable,
+        and a later ``flush()`` waits for them again. A failed write raises
+        :class:`PravegaIOError`.
+        """
+        deadline = _deadline("timeout", timeout)
+        try:
+            self._wait_outstanding(0, deadline)
+        except PravegaTimeoutError as error:
+            timed_out = PravegaTimeoutError(
+                f"flush did not finish within {timeout} s: {error}"
+            )
+            timed_out.status = error.status
+            raise timed_out from None
+
+    def close(self, timeout: Optional[float] = None) -> None:
+        """Flushes, then releases the writer. Calling it again does nothing.
+
+        The flush waits as :meth:`flush` does, so with ``timeout=None`` a close (or
+        the end of a ``with`` block) during a stalled connection waits until the
+        segment store answers. With ``timeout`` the wait is bounded: the writer is
+        released all the same, events still unacknowledged are delivered in the
+        background (a failure among them is only logged), and
+        :class:`PravegaTimeoutError` is raised.
+        """
         if self.closed:
             return
         try:
-            self.flush()
+            self.flush(timeout)
         finally:
             self._release()
 
@@ -143,12 +174,22 @@ class StreamWriter(NativeHandle):
                 lib.pravega_writer_write, key, data, len(data), callback, user_data, tag
             )
 
-    def _wait_outstanding(self, limit: int) -> None:
+    def _wait_outstanding(self, limit: int, deadline: Optional[float] = None) -> None:
+        """Waits until at most ``limit`` events are unacknowledged, and raises the
+        first unreported failure; :class:`PravegaTimeoutError` once the monotonic
+        ``deadline`` passed, if one is given."""
         while True:
+            slice_ms = _WAIT_SLICE_MS
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                # The last call, with 0 ms, still reports success or a failure.
+                slice_ms = max(0, min(slice_ms, math.ceil(left * 1000)))
             try:
-                self._invoke(lib.pravega_writer_wait_outstanding, limit, _WAIT_SLICE_MS)
+                self._invoke(lib.pravega_writer_wait_outstanding, limit, slice_ms)
                 return
             except PravegaTimeoutError:
+                if slice_ms == 0:
+                    raise
                 continue
 
     def to_str(self) -> str:
@@ -198,3 +239,18 @@ def payload_bytes(event: Any) -> bytes:
 
 def _no_result(_result: Any) -> None:
     return None
+
+
+def _deadline(argument: str, timeout: Optional[float]) -> Optional[float]:
+    """The ``time.monotonic()`` at which ``timeout`` seconds from now end; None for
+    no limit."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise InvalidArgumentError(
+            f"{argument} must be a number of seconds or None, not {timeout!r}"
+        )
+    # A NaN deadline is never reached, so the wait would never end.
+    if math.isnan(timeout) or timeout < 0:
+        raise InvalidArgumentError(f"{argument} must be at least 0, not {timeout}")
+    return time.monotonic() + timeout
