@@ -97,7 +97,15 @@ class StreamWriter(NativeHandle):
 
     def flush_async(self) -> "asyncio.Future[None]":
         """A future that resolves once every event written so far is acknowledged,
-        or fails with the first failure not yet reported."""
+        or fails with the first failure not yet reported.
+
+        It has no time limit of its own (see :meth:`flush`). Cancelling it, as
+        ``asyncio.wait_for`` does, stops only the wait: the events stay queued and
+        the writer stays usable.
+        """
+        # FIXME: a failure the native flush takes for a future already cancelled is
+        # freed by the bridge, so no later call reports it. It bites only when a
+        # write fails while a cancelled flush_async is still pending.
         self._check_open()
         bridge = bridge_for(current_loop())
 
