@@ -1189,10 +1189,13 @@ PravegaStatus pravega_writer_new(const PravegaManager *manager,
 // callback. A write that finds one returns it, and its own event is not written.
 //
 // Waits only while 16 MiB of events are already queued, until the server has taken
-// some. That wait is not refused inside a callback, but there it holds up a runtime
-// thread, so a callback should not write much.
+// some, and for at most the manager's controller timeout. That wait is not refused
+// inside a callback, but there it holds up a runtime thread, so a callback should not
+// write much.
 //
 // Fails with:
+// - `PRAVEGA_STATUS_TIMEOUT` when the queue stayed full for the controller timeout (the
+//   segment store takes no appends); the event was not written.
 // - `PRAVEGA_STATUS_INVALID_ARGUMENT` when the payload is empty or larger than
 //   `PRAVEGA_MAX_EVENT_SIZE`, or `data` is NULL but `len` is not 0.
 // - The status of an earlier event's failure not yet reported, usually

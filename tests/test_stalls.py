@@ -252,3 +252,45 @@ def test_a_write_waiting_for_its_acknowledgement_during_a_stall_completes_after_
         assert done.wait(RECOVERY), "the write did not return after the stall ended"
         assert not failure, failure
     assert_exactly_once(read_all(manager, scope, name, 6), first + [b"during"])
+
+
+def test_a_write_that_finds_the_queue_full_during_a_stall_fails_after_the_timeout(
+    server: ProxiedServer, stream: tuple
+) -> None:
+    """A write waits for room in the writer's 16 MiB queue for at most the manager's
+    timeout, then raises PravegaTimeoutError without writing its event; the events
+    written before it still arrive, once each, when the stall ends."""
+    scope, name = stream
+    room_timeout = 3.0
+    size = 1024 * 1024
+    written: List[bytes] = []
+    with pravega_client.StreamManager(server.uri, timeout=room_timeout) as manager:
+        writer = manager.create_writer(scope, name, max_inflight_events=100_000)
+        try:
+            server.proxy.pause()
+            # Far more than the queue and every socket buffer on the way can hold.
+            for index in range(96):
+                event = f"big-{index:03d}:".encode().ljust(size, b".")
+                began = time.monotonic()
+                try:
+                    writer.write_event_bytes(event)
+                except pravega_client.PravegaTimeoutError as error:
+                    waited = time.monotonic() - began
+                    print(
+                        f"\nwrite {index} ({len(written)} MiB queued) raised after "
+                        f"{waited:.2f} s: {error}"
+                    )
+                    break
+                written.append(event)
+            else:
+                pytest.fail("96 MiB were written into a stalled connection")
+            assert waited < room_timeout + PROMPT
+
+            server.proxy.resume()
+            writer.flush(timeout=RECOVERY)
+        finally:
+            server.proxy.resume()
+            writer.close()
+        read = read_all(manager, scope, name, len(written))
+    assert [event[:8] for event in read] == [event[:8] for event in written]
+    assert read == written
