@@ -797,7 +797,12 @@ PravegaStatus pravega_reader_group_create_reader(const PravegaReaderGroup *group
 //
 // Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `callback` is NULL; it then never
 // fires. The callback's status is `PRAVEGA_STATUS_CLOSED` when the reader is offline
-// or was freed, and `PRAVEGA_STATUS_IO_ERROR` when reading from the server failed.
+// or was freed, `PRAVEGA_STATUS_IO_ERROR` when reading from the server failed, and
+// `PRAVEGA_STATUS_UNAVAILABLE` when the reader group's state could not be fetched from
+// the segment store after all retries (the server is down).
+//
+// There is no time limit of its own: while the segment store accepts connections but
+// does not answer, the callback fires only once it answers again.
 PravegaStatus pravega_reader_acquire_segment(const PravegaReader *reader,
                                              PravegaCallback callback,
                                              void *user_data,
@@ -1186,10 +1191,13 @@ PravegaStatus pravega_writer_new(const PravegaManager *manager,
 // callback. A write that finds one returns it, and its own event is not written.
 //
 // Waits only while 16 MiB of events are already queued, until the server has taken
-// some. That wait is not refused inside a callback, but there it holds up a runtime
-// thread, so a callback should not write much.
+// some, and for at most the manager's controller timeout. That wait is not refused
+// inside a callback, but there it holds up a runtime thread, so a callback should not
+// write much.
 //
 // Fails with:
+// - `PRAVEGA_STATUS_TIMEOUT` when the queue stayed full for the controller timeout (the
+//   segment store takes no appends); the event was not written.
 // - `PRAVEGA_STATUS_INVALID_ARGUMENT` when the payload is empty or larger than
 //   `PRAVEGA_MAX_EVENT_SIZE`, or `data` is NULL but `len` is not 0.
 // - The status of an earlier event's failure not yet reported, usually

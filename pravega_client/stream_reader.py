@@ -203,8 +203,20 @@ class StreamReader(NativeHandle):
     def get_segment_slice_async(self) -> "asyncio.Future[Slice]":
         """Returns a future of the next slice; it is empty if no data came within ~1 s.
 
-        If the future is cancelled after the slice arrived, the slice goes back to the
-        reader, so no event is lost.
+        The request has no time limit of its own beyond that. While the segment store
+        keeps its connections open but does not answer (a stalled server or network
+        path), the future stays pending until it answers again. When the server is
+        down, the future fails with :class:`PravegaConnectionError` once the retries
+        give up (about 9 s with the default retry policy), and with
+        :class:`ClosedError` when the reader is offline, as after a restart that lost
+        its reader group.
+
+        The future can be cancelled at once (``asyncio.wait_for``, ``task.cancel()``).
+        The native request still runs to its end, and a slice it gets after the
+        cancellation goes back to the reader, so no event is lost or read twice; the
+        next request may wait a few seconds for that. Keep the event loop that made
+        the request running until then: a slice for a closed loop never gets back to
+        the reader, whose later requests may then wait for it.
         """
         self._check_open()
         bridge = bridge_for(current_loop())

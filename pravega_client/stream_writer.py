@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import logging
+import math
 import time
 import weakref
 from contextlib import contextmanager
@@ -126,7 +127,16 @@ class StreamWriter(NativeHandle):
 
     def flush_async(self) -> "asyncio.Future[None]":
         """A future that resolves once every event written so far is acknowledged,
-        or fails with the first failure not yet reported."""
+        or fails with the first failure not yet reported.
+
+        Does not block. It has no time limit of its own (see :meth:`flush`).
+        Cancelling it, as
+        ``asyncio.wait_for`` does, stops only the wait: the events stay queued and
+        the writer stays usable.
+        """
+        # FIXME: a failure the native flush takes for a future already cancelled is
+        # freed by the bridge, so no later call reports it. It bites only when a
+        # write fails while a cancelled flush_async is still pending.
         self._check_open()
         bridge = bridge_for(current_loop())
 
@@ -135,16 +145,45 @@ class StreamWriter(NativeHandle):
 
         return bridge.start(launch, _no_result)
 
-    def flush(self) -> None:
-        """Waits until every write is acknowledged, then raises the first failure."""
-        self._wait_outstanding(0)
+    def flush(self, timeout: Optional[float] = None) -> None:
+        """Waits until every write is acknowledged, then raises the first failure.
 
-    def close(self) -> None:
-        """Flushes, then releases the writer. Calling it again does nothing."""
+        Blocks the calling thread (never the GIL) until the segment store has
+        answered every event written so far. The crate puts no time limit on an
+        append: while the segment store is stalled or down, the wait lasts until it
+        answers again, and with ``timeout=None`` (the default) ``flush()`` waits that
+        long too; Ctrl-C interrupts it.
+
+        With ``timeout`` (seconds, at least 0) it raises :class:`PravegaTimeoutError`
+        (also a ``TimeoutError``) once that time has passed. The events stay queued
+        and are still delivered, in order and once each: the writer stays usable,
+        and a later ``flush()`` waits for them again. A failed write raises
+        :class:`PravegaIOError`.
+        """
+        deadline = _deadline("timeout", timeout)
+        try:
+            self._wait_outstanding(0, deadline)
+        except PravegaTimeoutError as error:
+            timed_out = PravegaTimeoutError(
+                f"flush did not finish within {timeout} s: {error}"
+            )
+            timed_out.status = error.status
+            raise timed_out from None
+
+    def close(self, timeout: Optional[float] = None) -> None:
+        """Flushes, then releases the writer. Calling it again does nothing.
+
+        The flush waits as :meth:`flush` does, so with ``timeout=None`` a close (or
+        the end of a ``with`` block) during a stalled connection waits until the
+        segment store answers. With ``timeout`` the wait is bounded: the writer is
+        released all the same, events still unacknowledged are delivered in the
+        background (a failure among them is only logged), and
+        :class:`PravegaTimeoutError` is raised.
+        """
         if self.closed:
             return
         try:
-            self.flush()
+            self.flush(timeout)
         finally:
             self._release()
 
@@ -174,26 +213,23 @@ class StreamWriter(NativeHandle):
                 lib.pravega_writer_write, key, data, len(data), callback, user_data, tag
             )
 
-    def _wait_outstanding(self, limit: int) -> None:
+    def _wait_outstanding(self, limit: int, deadline: Optional[float] = None) -> None:
+        """Waits until at most ``limit`` events are unacknowledged, and raises the
+        first unreported failure; :class:`PravegaTimeoutError` once the monotonic
+        ``deadline`` passed, if one is given."""
         while True:
+            slice_ms = _WAIT_SLICE_MS
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                # The last call, with 0 ms, still reports success or a failure.
+                slice_ms = max(0, min(slice_ms, math.ceil(left * 1000)))
             try:
-                self._invoke(lib.pravega_writer_wait_outstanding, limit, _WAIT_SLICE_MS)
+                self._invoke(lib.pravega_writer_wait_outstanding, limit, slice_ms)
                 return
             except PravegaTimeoutError:
-                continue
-
-    def _flush_before(self, deadline: float) -> None:
-        """Flushes, but raises PravegaTimeoutError at the ``time.monotonic()``
-        ``deadline``."""
-        while True:
-            left_ms = int((deadline - time.monotonic()) * 1000)
-            wait_ms = max(0, min(_WAIT_SLICE_MS, left_ms))
-            try:
-                self._invoke(lib.pravega_writer_wait_outstanding, 0, wait_ms)
-                return
-            except PravegaTimeoutError:
-                if left_ms <= 0:
+                if slice_ms == 0:
                     raise
+                continue
 
     def _outstanding(self) -> int:
         ptr = self._ptr
@@ -260,7 +296,7 @@ def _flush_open_writers() -> None:
         if writer.closed:
             continue
         try:
-            writer._flush_before(deadline)
+            writer._wait_outstanding(0, deadline)
         except PravegaTimeoutError:
             logger.warning(
                 "%d events written to %s were not acknowledged within %.0f s of "
@@ -281,3 +317,18 @@ def _flush_open_writers() -> None:
 
 
 atexit.register(_flush_open_writers)
+
+
+def _deadline(argument: str, timeout: Optional[float]) -> Optional[float]:
+    """The ``time.monotonic()`` at which ``timeout`` seconds from now end; None for
+    no limit."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise InvalidArgumentError(
+            f"{argument} must be a number of seconds or None, not {timeout!r}"
+        )
+    # A NaN deadline is never reached, so the wait would never end.
+    if math.isnan(timeout) or timeout < 0:
+        raise InvalidArgumentError(f"{argument} must be at least 0, not {timeout}")
+    return time.monotonic() + timeout

@@ -1,18 +1,13 @@
 """Exactly-once writes while the connections to the segment store are cut.
 
-The module starts its own standalone server whose segment store publishes the address
-of a TCP proxy (tests/tcp_proxy.py) instead of its own: clients find the segment store
-through the controller, so all their segment traffic goes through the proxy, which can
-drop every connection at once. Controller traffic goes direct.
+The module starts its own standalone server whose segment store is reached through a
+TCP proxy (tests/proxied_server.py), which can drop every connection at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-import shutil
-import subprocess
-import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
@@ -21,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import pytest
+from proxied_server import ProxiedServer, proxied_server
 from tcp_proxy import ProxyError, TcpProxy
 
 import pravega_client
-from conftest import SERVER_SCRIPT, server_environment, unique_name
+from conftest import unique_name
 
 EVENTS = 100_000
 KEYS = [f"key-{number:02d}" for number in range(16)]
@@ -57,46 +53,11 @@ WRITE_DEADLINE = 75.0
 READ_DEADLINE = 60.0
 
 
-@dataclass(frozen=True)
-class ProxiedServer:
-    uri: str
-    proxy: TcpProxy
-
-
 @pytest.fixture(scope="module")
-def proxied_server() -> Iterator[ProxiedServer]:
-    state_dir = tempfile.mkdtemp(prefix="pravega-test-faults-server-")
-    env = server_environment(state_dir)
+def server() -> Iterator[ProxiedServer]:
     # A few MB are written; a small heap leaves room for the suite's main server.
-    env.update(PRAVEGA_HEAP="1g", PRAVEGA_CACHE_BYTES=str(256 * 1024 * 1024))
-    # The proxy must be up before the server: its readiness probe creates a scope,
-    # which already reaches the segment store through the published address.
-    proxy = TcpProxy(int(env["PRAVEGA_SEGMENTSTORE_PORT"]))
-    try:
-        proxy.start()
-        started = subprocess.run(
-            [
-                str(SERVER_SCRIPT),
-                "start",
-                f"-Dpravegaservice.service.published.port={proxy.port}",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if started.returncode != 0:
-            pytest.fail(
-                "the proxied standalone server did not start:\n"
-                + started.stderr[-6000:],
-                pytrace=False,
-            )
-        yield ProxiedServer(uri=started.stdout.strip().splitlines()[-1], proxy=proxy)
-    finally:
-        # Also after an interrupt during start: the script records the JVM's pid
-        # before it waits for readiness, so stop finds it.
-        subprocess.run([str(SERVER_SCRIPT), "stop"], env=env, capture_output=True)
-        proxy.stop()
-        shutil.rmtree(state_dir, ignore_errors=True)
+    with proxied_server("faults", heap="1g", cache_bytes=256 * 1024 * 1024) as started:
+        yield started
 
 
 class Cutter:
@@ -278,11 +239,11 @@ def out_of_key_order(payloads: List[bytes]) -> List[Tuple[str, int, int]]:
 
 
 def test_100k_keyed_writes_survive_connection_cuts_exactly_once(
-    proxied_server: ProxiedServer,
+    server: ProxiedServer,
 ) -> None:
-    proxy = proxied_server.proxy
+    proxy = server.proxy
     log = WriteLog()
-    with pravega_client.StreamManager(proxied_server.uri) as manager:
+    with pravega_client.StreamManager(server.uri) as manager:
         scope, stream = unique_name("faults"), unique_name("stream")
         assert manager.create_scope(scope)
         assert manager.create_stream(scope, stream, SEGMENTS)

@@ -4,7 +4,7 @@ use crate::args;
 use crate::completion::{spawn_completing, Completion, PravegaCallback};
 use crate::error::{PravegaError, PravegaStatus};
 use crate::group_config::{no_positions, PravegaReaderGroupConfig, PravegaStreamCut};
-use crate::guard::guarded;
+use crate::guard::{guarded, panic_error};
 use crate::manager::PravegaManager;
 use crate::runtime::{free_in_runtime, refuse_runtime_thread, SharedRuntime};
 use futures::FutureExt;
@@ -212,12 +212,32 @@ pub extern "C" fn pravega_slice_segment(slice: *const PravegaSlice) -> *const c_
 
 fn reader_error(what: &str, error: EventReaderError) -> PravegaError {
     let text = error.to_string();
-    let status = if text.contains("offline") {
+    // The crate says "offline" in some messages and "ReaderAlreadyOfflineError" in
+    // others (a reader whose group was lost, as in a server restart).
+    let status = if text.to_ascii_lowercase().contains("offline") {
         PravegaStatus::Closed
     } else {
         PravegaStatus::IoError
     };
     PravegaError::new(status, format!("{what} failed: {text}"))
+}
+
+/// The crate's panic message when the reader group's state cannot be fetched.
+const STATE_FETCH_PANIC: &str = "Fetch updates failed after all retries";
+
+/// The error for a panic inside the crate's acquire: `Unavailable` for the one it
+/// raises when the segment store cannot be reached, a bug report for any other.
+fn acquire_panic_error(payload: &(dyn std::any::Any + Send)) -> PravegaError {
+    let known = payload.downcast_ref::<&str>().copied() == Some(STATE_FETCH_PANIC)
+        || payload.downcast_ref::<String>().map(String::as_str) == Some(STATE_FETCH_PANIC);
+    if !known {
+        return panic_error(payload);
+    }
+    PravegaError::new(
+        PravegaStatus::Unavailable,
+        "acquire segment failed: the reader group's state could not be fetched from the \
+         segment store after all retries",
+    )
 }
 
 fn reader_closed() -> PravegaError {
@@ -372,7 +392,12 @@ pub extern "C" fn pravega_reader_group_create_reader(
 ///
 /// Fails with `PRAVEGA_STATUS_INVALID_ARGUMENT` when `callback` is NULL; it then never
 /// fires. The callback's status is `PRAVEGA_STATUS_CLOSED` when the reader is offline
-/// or was freed, and `PRAVEGA_STATUS_IO_ERROR` when reading from the server failed.
+/// or was freed, `PRAVEGA_STATUS_IO_ERROR` when reading from the server failed, and
+/// `PRAVEGA_STATUS_UNAVAILABLE` when the reader group's state could not be fetched from
+/// the segment store after all retries (the server is down).
+///
+/// There is no time limit of its own: while the segment store accepts connections but
+/// does not answer, the callback fires only once it answers again.
 #[no_mangle]
 pub extern "C" fn pravega_reader_acquire_segment(
     reader: *const PravegaReader,
@@ -391,9 +416,13 @@ pub extern "C" fn pravega_reader_acquire_segment(
         spawn_completing(reader.runtime.handle(), completion, async move {
             let mut guard = shared.lock().await;
             let reader = guard.as_mut().ok_or_else(reader_closed)?;
-            let slice = reader
-                .acquire_segment()
+            // The crate panics when it cannot fetch the group's state from the segment
+            // store after all retries, as when the server is down. That is an outage,
+            // not a bug, and the caller is told so.
+            let slice = AssertUnwindSafe(reader.acquire_segment())
+                .catch_unwind()
                 .await
+                .map_err(|payload| acquire_panic_error(payload.as_ref()))?
                 .map_err(|e| reader_error("acquire segment", e))?;
             Ok(match slice {
                 Some(slice) => {

@@ -9,8 +9,10 @@ use crate::runtime::{refuse_runtime_thread, SharedRuntime};
 use pravega_client::error::Error as WriterError;
 use pravega_client::event::EventWriter;
 use std::ffi::{c_char, c_void};
+use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
@@ -30,6 +32,8 @@ pub struct PravegaWriter {
     acks: Arc<AckTracker>,
     pending: mpsc::UnboundedSender<Pending>,
     runtime: Arc<SharedRuntime>,
+    /// How long a write may wait for room in the crate's queue: the controller timeout.
+    room_timeout: Duration,
 }
 
 type Answer = oneshot::Receiver<Result<(), WriterError>>;
@@ -202,6 +206,7 @@ pub extern "C" fn pravega_writer_new(
             acks,
             pending,
             runtime,
+            room_timeout: manager.controller_timeout,
         };
         args::store(out, Box::into_raw(Box::new(writer)));
         Ok(())
@@ -231,18 +236,34 @@ impl PravegaWriter {
         let handed_over = catch_unwind(AssertUnwindSafe(|| {
             for event in events {
                 // The crate's write only waits for room in its 16 MiB queue; the answer
-                // comes later through the receiver. Polling it here needs no runtime.
+                // comes later through the receiver.
                 let answer = match routing_key {
-                    Some(key) => futures::executor::block_on(
+                    Some(key) => self.wait_for_room(
                         event_writer.write_event_by_routing_key(key.to_string(), event.to_vec()),
                     ),
-                    None => futures::executor::block_on(event_writer.write_event(event.to_vec())),
-                };
+                    None => self.wait_for_room(event_writer.write_event(event.to_vec())),
+                }?;
                 answers.push(answer);
             }
+            Ok(())
         }));
         drop(event_writer);
 
+        if let Ok(Err(timed_out)) = handed_over {
+            // The event that found no room was not written, nor were those after it;
+            // those before it were, and are still answered.
+            if let Some(completion) = completion {
+                completion.disarm();
+            }
+            self.acks.record((total - answers.len()) as u64, None);
+            if !answers.is_empty() {
+                self.queue(Pending::Events {
+                    answers,
+                    completion: None,
+                })?;
+            }
+            return Err(timed_out);
+        }
         if let Err(payload) = handed_over {
             // The crate panics on some failures (a scope that does not exist). The call
             // then fails, so its callback must not fire; events never handed over are
@@ -263,6 +284,32 @@ impl PravegaWriter {
         self.queue(Pending::Events {
             answers,
             completion,
+        })
+    }
+
+    /// Runs the crate's write until it has queued the event, for at most `room_timeout`.
+    ///
+    /// The write waits only while the queue is full, which lasts as long as the segment
+    /// store takes no appends. Dropping it then is safe: the crate queues an event
+    /// whole or not at all.
+    fn wait_for_room<F: Future>(&self, write: F) -> FfiResult<F::Output> {
+        let mut write = std::pin::pin!(write);
+        // Nearly always ready at once; only then is a timer worth its cost.
+        let waker = futures::task::noop_waker();
+        if let Poll::Ready(answer) = write.as_mut().poll(&mut Context::from_waker(&waker)) {
+            return Ok(answer);
+        }
+        // The timer needs the runtime's context; polling the write needs no runtime.
+        let _context = self.runtime.handle().enter();
+        futures::executor::block_on(tokio::time::timeout(self.room_timeout, write)).map_err(|_| {
+            PravegaError::new(
+                PravegaStatus::Timeout,
+                format!(
+                    "the write found no room in the writer's 16 MiB queue within {} ms: the \
+                     segment store takes no appends; the event was not written",
+                    self.room_timeout.as_millis()
+                ),
+            )
         })
     }
 
@@ -328,10 +375,13 @@ pub(crate) fn check_event_size(index: Option<usize>, len: usize) -> FfiResult<()
 /// callback. A write that finds one returns it, and its own event is not written.
 ///
 /// Waits only while 16 MiB of events are already queued, until the server has taken
-/// some. That wait is not refused inside a callback, but there it holds up a runtime
-/// thread, so a callback should not write much.
+/// some, and for at most the manager's controller timeout. That wait is not refused
+/// inside a callback, but there it holds up a runtime thread, so a callback should not
+/// write much.
 ///
 /// Fails with:
+/// - `PRAVEGA_STATUS_TIMEOUT` when the queue stayed full for the controller timeout (the
+///   segment store takes no appends); the event was not written.
 /// - `PRAVEGA_STATUS_INVALID_ARGUMENT` when the payload is empty or larger than
 ///   `PRAVEGA_MAX_EVENT_SIZE`, or `data` is NULL but `len` is not 0.
 /// - The status of an earlier event's failure not yet reported, usually
@@ -509,6 +559,7 @@ pub extern "C" fn pravega_writer_free(writer: *mut PravegaWriter) {
             acks,
             pending,
             runtime,
+            ..
         } = *writer;
         // Closing the channel lets the acknowledgement task end after the last answer.
         drop(pending);
