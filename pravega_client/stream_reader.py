@@ -203,7 +203,8 @@ class StreamReader(NativeHandle):
     def get_segment_slice_async(self) -> "asyncio.Future[Slice]":
         """Returns a future of the next slice; it is empty if no data came within ~1 s.
 
-        The request has no time limit of its own beyond that. While the segment store
+        Does not block: the slice arrives through the future. The request has no
+        time limit of its own beyond that. While the segment store
         keeps its connections open but does not answer (a stalled server or network
         path), the future stays pending until it answers again. When the server is
         down, the future fails with :class:`PravegaConnectionError` once the retries

@@ -177,8 +177,9 @@ class StreamWriter(NativeHandle):
         the end of a ``with`` block) during a stalled connection waits until the
         segment store answers. With ``timeout`` the wait is bounded: the writer is
         released all the same, events still unacknowledged are delivered in the
-        background (a failure among them is only logged), and
-        :class:`PravegaTimeoutError` is raised.
+        background (a failure among them is only logged), and it raises
+        :class:`PravegaTimeoutError`. Otherwise it raises what :meth:`flush` raises,
+        after releasing the writer.
         """
         if self.closed:
             return
