@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
-from typing import Any, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Optional, Tuple
 
 from ._ffi import ffi, lib
 from ._handle import NativeHandle
 from ._interrupt import interruptible
 from .exceptions import ClosedError, InvalidArgumentError
 from .stream_writer import event_buffer
+
+if TYPE_CHECKING:
+    # The buffer protocols io.RawIOBase is typed with; typeshed only, never imported.
+    from _typeshed import ReadableBuffer, WriteableBuffer
 
 
 class _NativeByteStream(NativeHandle):
@@ -54,7 +58,7 @@ class ByteStream(io.RawIOBase):
 
     # Reading and writing
 
-    def readinto(self, buffer: Any) -> int:
+    def readinto(self, buffer: WriteableBuffer) -> int:
         """Reads into ``buffer``; returns the count, 0 at the tail.
 
         Blocks on the segment store. Raises :class:`PravegaIOError` when the read
@@ -71,7 +75,7 @@ class ByteStream(io.RawIOBase):
             ffi.release(target)  # see stream_writer.event_buffer
         return int(count[0])
 
-    def write(self, data: Any) -> int:
+    def write(self, data: ReadableBuffer) -> int:
         """Appends up to 8 MiB of ``data`` at the tail; returns how many bytes.
 
         Blocks only while the write queue is full; the bytes are durable once
