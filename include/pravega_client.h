@@ -756,6 +756,7 @@ const char *pravega_slice_segment(const PravegaSlice *slice);
 // Fails with:
 // - `PRAVEGA_STATUS_INVALID_ARGUMENT` when `config` holds no stream.
 // - `PRAVEGA_STATUS_NOT_FOUND` when one of its streams does not exist.
+// - `PRAVEGA_STATUS_UNSUPPORTED` when a stream that starts at its tail is sealed.
 // - `PRAVEGA_STATUS_UNAVAILABLE` when the controller cannot be reached, and
 //   `PRAVEGA_STATUS_CONTROLLER_ERROR` when it fails the request.
 PravegaStatus pravega_reader_group_new(const PravegaManager *manager,

@@ -31,6 +31,9 @@ Convert = Callable[[Any], Any]
 Discard = Optional[Callable[[Any], None]]
 # Lets a caller turn a native failure into the exception its API promises.
 Translate = Optional[Callable[[BaseException], BaseException]]
+# Takes a failure whose future was cancelled before it arrived, so that the handle can
+# report it on its next call instead of losing it.
+Orphan = Optional[Callable[[BaseException], None]]
 
 
 class CompletionBridge:
@@ -42,7 +45,7 @@ class CompletionBridge:
         self._queue = box[0]
         self._loop_ref = weakref.ref(loop)
         self._pending: Dict[
-            int, Tuple["asyncio.Future[Any]", Convert, Discard, Translate]
+            int, Tuple["asyncio.Future[Any]", Convert, Discard, Translate, Orphan]
         ] = {}
         self._tags = itertools.count(1)
         self._batch = ffi.new("PravegaCompletion[]", _BATCH)
@@ -56,17 +59,26 @@ class CompletionBridge:
         convert: Convert,
         discard: Discard = None,
         translate_error: Translate = None,
+        orphaned_failure: Orphan = None,
     ) -> "asyncio.Future[Any]":
         """Starts one native operation and returns the future of its result.
 
         ``launch(callback, user_data, tag)`` must call the native function. If it
-        raises, nothing is left pending.
+        raises, nothing is left pending. A failure that arrives after the future was
+        cancelled goes to ``orphaned_failure`` when one is given, and is dropped
+        otherwise.
         """
         loop = self._loop_ref()
         assert loop is not None, "the bridge outlived its loop"
         future = loop.create_future()
         tag = next(self._tags)
-        self._pending[tag] = (future, convert, discard, translate_error)
+        self._pending[tag] = (
+            future,
+            convert,
+            discard,
+            translate_error,
+            orphaned_failure,
+        )
         try:
             launch(self.callback, self._queue, tag)
         except BaseException:
@@ -99,19 +111,21 @@ class CompletionBridge:
             if status != lib.PRAVEGA_STATUS_OK:
                 lib.pravega_error_free(error)
             return
-        future, convert, discard, translate = pending
+        future, convert, discard, translate, orphan = pending
+        if status != lib.PRAVEGA_STATUS_OK:
+            failure: BaseException = error_from(status, error)
+            if translate is not None:
+                failure = translate(failure)
+            if not future.done():
+                future.set_exception(failure)
+            elif orphan is not None:
+                orphan(failure)
+            return
         if future.done():
             # Cancelled while the native side was working: hand the result back so that
             # nothing it holds (such as a segment slice) is lost.
-            if status == lib.PRAVEGA_STATUS_OK:
-                if discard is not None and result != ffi.NULL:
-                    discard(result)
-            else:
-                lib.pravega_error_free(error)
-            return
-        if status != lib.PRAVEGA_STATUS_OK:
-            failure: BaseException = error_from(status, error)
-            future.set_exception(translate(failure) if translate else failure)
+            if discard is not None and result != ffi.NULL:
+                discard(result)
             return
         try:
             future.set_result(convert(result))

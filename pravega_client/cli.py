@@ -39,7 +39,7 @@ from typing import (
 )
 
 from ._version import __version__
-from .exceptions import InternalError, NotFoundError, PravegaError
+from .exceptions import NotFoundError, PravegaError, UnsupportedError
 from .policies import StreamRetentionPolicy, StreamScalingPolicy
 from .stream_manager import StreamManager
 from .stream_reader import Event, StreamCuts, StreamReader, StreamReaderGroup
@@ -919,10 +919,8 @@ def _tail_cut(
         group = manager.create_reader_group(name, scope, stream, read_from_tail=True)
     except NotFoundError:
         raise CliError(f"stream {scope}/{stream} does not exist") from None
-    except InternalError as error:
+    except UnsupportedError as error:
         # A sealed stream has no current segments to start at, so there is no tail.
-        # FIXME: the library reports the crate's StreamSealed as an InternalError;
-        # once it has a kind of its own, catch only that here.
         logger.debug("no tail for %s/%s: %s", scope, stream, error)
         return None
     try:
@@ -1279,8 +1277,8 @@ def _start_group(
         return manager.create_reader_group(name, scope, stream)
     try:
         return manager.create_reader_group(name, scope, stream, read_from_tail=True)
-    except InternalError:
-        # As in _tail_cut: how the library reports a sealed stream's missing tail.
+    except UnsupportedError:
+        # As in _tail_cut: a sealed stream has no tail.
         raise CliError(f"stream {scope}/{stream} is sealed: it has no tail") from None
 
 

@@ -295,9 +295,11 @@ class StreamManager(NativeHandle):
     ) -> StreamWriter:
         """A writer for one stream; :class:`StreamWriter` explains the limit.
 
-        Does not block: the writer connects on its first write. A stream that does
-        not exist is therefore reported by the first write or flush. Raises
-        :class:`InvalidArgumentError` for a bad name or limit.
+        Does not block: the writer connects on its first write. A stream or scope
+        that does not exist is therefore reported by the first write or flush, with a
+        :class:`PravegaIOError` that names it; the writer stays unusable after that,
+        even once the stream is made. Raises :class:`InvalidArgumentError` for a bad
+        name or limit.
         """
         max_inflight = _non_negative("max_inflight_events", max_inflight_events)
         scope = encode_name("scope_name", scope_name)
@@ -345,8 +347,10 @@ class StreamManager(NativeHandle):
         group keeps its position.
 
         Blocks on the controller and the segment store that holds the group's
-        state. Raises :class:`InvalidArgumentError` for a bad name or cut, and
-        :class:`ControllerError` when the stream does not exist or a request fails.
+        state. Raises :class:`InvalidArgumentError` for a bad name or cut,
+        :class:`NotFoundError` when the stream does not exist,
+        :class:`UnsupportedError` when it is sealed and ``read_from_tail`` is true (a
+        sealed stream has no tail), and :class:`ControllerError` when a request fails.
         """
         if stream_cut is not None and not isinstance(stream_cut, StreamCuts):
             raise InvalidArgumentError(

@@ -37,7 +37,8 @@ class StreamWriter(NativeHandle):
     unacknowledged, and then waits for the oldest. ``flush()`` waits for all.
 
     A write failure that could not be reported by the call that caused it is raised
-    by the next write or by ``flush()``. Blocking waits release the GIL.
+    by the next write or by ``flush()``, and so is a failure meant for a future that
+    was cancelled before it arrived. Blocking waits release the GIL.
 
     A writer that is garbage-collected without ``close()`` still delivers its events
     in the background, without blocking the collector; failures are then only logged.
@@ -49,6 +50,10 @@ class StreamWriter(NativeHandle):
         super().__init__(ptr, lib.pravega_writer_free)
         self._stream = stream
         self._max_inflight = max_inflight_events
+        # At most one failure whose future was cancelled before it arrived, kept for the
+        # next call. A list, because its pop() is atomic: two threads cannot both
+        # report it.
+        self._orphaned: "list[BaseException]" = []
         _open_writers.add(self)
 
     def write_event(self, event: str, routing_key: Optional[str] = None) -> None:
@@ -95,7 +100,9 @@ class StreamWriter(NativeHandle):
         def launch(callback: Any, user_data: Any, tag: int) -> None:
             self._enqueue(event, routing_key, callback, user_data, tag)
 
-        return bridge.start(launch, _no_result)
+        return bridge.start(
+            launch, _no_result, orphaned_failure=self._keep_orphaned_failure
+        )
 
     def write_events(
         self, events: Iterable[Union[str, BytesLike]], routing_key: Optional[str] = None
@@ -109,6 +116,7 @@ class StreamWriter(NativeHandle):
         payloads = [payload_bytes(event) for event in events]
         if not payloads:
             return
+        self._raise_orphaned_failure()
         key = encode_optional("routing_key", routing_key)
         data = b"".join(payloads)
         lengths = ffi.new("size_t[]", [len(payload) for payload in payloads])
@@ -130,20 +138,22 @@ class StreamWriter(NativeHandle):
         or fails with the first failure not yet reported.
 
         Does not block. It has no time limit of its own (see :meth:`flush`).
-        Cancelling it, as
-        ``asyncio.wait_for`` does, stops only the wait: the events stay queued and
-        the writer stays usable.
+        Cancelling it, as ``asyncio.wait_for`` does, stops only the wait: the events
+        stay queued, the writer stays usable, and a failure the flush would have
+        reported is raised by the next call instead.
         """
-        # FIXME: a failure the native flush takes for a future already cancelled is
-        # freed by the bridge, so no later call reports it. It bites only when a
-        # write fails while a cancelled flush_async is still pending.
         self._check_open()
         bridge = bridge_for(current_loop())
 
         def launch(callback: Any, user_data: Any, tag: int) -> None:
             self._invoke(lib.pravega_writer_flush_async, callback, user_data, tag)
 
-        return bridge.start(launch, _no_result)
+        def settle(_result: Any) -> None:
+            self._raise_orphaned_failure()
+
+        return bridge.start(
+            launch, settle, orphaned_failure=self._keep_orphaned_failure
+        )
 
     def flush(self, timeout: Optional[float] = None) -> None:
         """Waits until every write is acknowledged, then raises the first failure.
@@ -196,6 +206,7 @@ class StreamWriter(NativeHandle):
         user_data: Any,
         tag: int,
     ) -> None:
+        self._raise_orphaned_failure()
         key = encode_optional("routing_key", routing_key)
         if isinstance(event, bytes):
             # The common case, and a per-event path: no context manager to pay for.
@@ -226,11 +237,36 @@ class StreamWriter(NativeHandle):
                 slice_ms = max(0, min(slice_ms, math.ceil(left * 1000)))
             try:
                 self._invoke(lib.pravega_writer_wait_outstanding, limit, slice_ms)
+                self._raise_orphaned_failure()
                 return
             except PravegaTimeoutError:
                 if slice_ms == 0:
                     raise
                 continue
+
+    def _keep_orphaned_failure(self, failure: BaseException) -> None:
+        """Keeps a failure whose future was cancelled, for the next call to raise.
+
+        Runs on the loop's thread. Only the first is kept, as the native writer keeps
+        only the first failure of events written without a future.
+        """
+        if self._orphaned:
+            logger.debug(
+                "a later failure of %s was not kept: %s", self._stream, failure
+            )
+            return
+        self._orphaned.append(failure)
+
+    def _raise_orphaned_failure(self) -> None:
+        # Every write passes here: the emptiness test keeps raising IndexError off the
+        # common path.
+        if not self._orphaned:
+            return
+        try:
+            failure = self._orphaned.pop()
+        except IndexError:
+            return  # another thread reported it first
+        raise failure
 
     def _outstanding(self) -> int:
         ptr = self._ptr

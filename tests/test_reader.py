@@ -39,6 +39,23 @@ def test_group_from_the_tail_sees_only_later_events(manager, scope, stream) -> N
     assert [e.data() for e in events] == [b"new"]
 
 
+def test_a_sealed_stream_has_no_tail_but_can_be_read_from_the_head(
+    manager, scope, stream, caplog
+) -> None:
+    write(manager, scope, stream, [b"last"])
+    manager.seal_stream(scope, stream)
+
+    with pytest.raises(pravega_client.UnsupportedError, match="is sealed"):
+        manager.create_reader_group(
+            unique_name("g"), scope, stream, read_from_tail=True
+        )
+
+    # Refused before the crate could panic over it, which it would log at ERROR.
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    events = read_events(new_reader(manager, scope, stream), 1)
+    assert [e.data() for e in events] == [b"last"]
+
+
 def test_stream_cut_replays_exactly_the_events_after_it(manager, scope, stream) -> None:
     write(manager, scope, stream, [f"before-{i}".encode() for i in range(10)])
     group = manager.create_reader_group(unique_name("g"), scope, stream)

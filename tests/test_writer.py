@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections import defaultdict
@@ -217,6 +218,26 @@ def test_failure_after_the_call_returned_is_raised_by_flush(
         writer.flush()
 
 
+def test_a_write_to_a_missing_stream_says_that_it_does_not_exist(
+    manager: pravega_client.StreamManager, scope: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    stream = unique_name("missing")
+    writer = manager.create_writer(scope, stream)
+
+    with pytest.raises(
+        pravega_client.PravegaIOError, match=f"stream {scope}/{stream} does not exist"
+    ):
+        writer.write_event("x")
+
+    # The crate's panic behind it is explained by the error, so it is no ERROR record.
+    pravega_client._logging.flush()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    writer.close()
+    manager.create_stream(scope, stream, 1)
+    with manager.create_writer(scope, stream) as fresh:
+        fresh.write_event("once the stream exists")
+
+
 def test_each_write_failure_is_reported_once_and_the_bridge_survives(
     manager: pravega_client.StreamManager, scope: str, stream: str
 ) -> None:
@@ -265,3 +286,56 @@ def test_each_write_failure_is_reported_once_and_the_bridge_survives(
     assert loop_errors == []
     doomed.flush()  # every failure was reported already: nothing is left to raise
     healthy.close()
+
+
+async def _flush_until_it_raises(writer: pravega_client.StreamWriter) -> None:
+    """Flushes until one flush raises, failing the test if none has within 30 s."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            await writer.flush_async()
+        except pravega_client.PravegaIOError:
+            return
+    pytest.fail("the failure of the cancelled future was never reported")
+
+
+def test_failure_of_a_cancelled_write_future_is_raised_by_a_later_call(
+    manager: pravega_client.StreamManager, scope: str
+) -> None:
+    # A stream that does not exist makes every write fail. The future that should have
+    # carried the failure is cancelled at once, so the failure arrives with nowhere to
+    # go; a later flush must raise it, and only one.
+    doomed = manager.create_writer(scope, unique_name("missing"))
+
+    async def scenario() -> None:
+        doomed.write_event_async("fails").cancel()
+        await _flush_until_it_raises(doomed)
+        await doomed.flush_async()  # reported once: nothing is left to raise
+
+    asyncio.run(scenario())
+    doomed.flush()
+
+
+def test_failure_taken_by_a_cancelled_flush_is_raised_by_a_later_call(
+    manager: pravega_client.StreamManager, scope: str
+) -> None:
+    doomed = manager.create_writer(
+        scope, unique_name("missing"), max_inflight_events=10
+    )
+
+    async def scenario() -> None:
+        for _ in range(50):
+            try:
+                doomed.write_event("kept")  # no future: its failure waits for a flush
+                break
+            except pravega_client.PravegaIOError:
+                continue  # an earlier event's failure, reported before this was written
+        else:
+            pytest.fail("no write was accepted")
+        # The native flush takes the kept failure for a future nobody waits on any more.
+        doomed.flush_async().cancel()
+        await _flush_until_it_raises(doomed)
+        await doomed.flush_async()
+
+    asyncio.run(scenario())
+    doomed.flush()

@@ -34,6 +34,14 @@ impl PravegaReaderGroupConfig {
         self.streams.iter().map(|(stream, _)| stream)
     }
 
+    /// The streams that start at their tail.
+    pub(crate) fn streams_from_tail(&self) -> impl Iterator<Item = &ScopedStream> {
+        self.streams
+            .iter()
+            .filter(|(_, start)| matches!(start, Start::Tail))
+            .map(|(stream, _)| stream)
+    }
+
     pub(crate) fn to_crate_config(&self) -> FfiResult<ReaderGroupConfig> {
         if self.streams.is_empty() {
             return Err(PravegaError::invalid_argument(

@@ -10,6 +10,32 @@ use std::sync::Once;
 
 static QUIET_PANICS: Once = Once::new();
 
+/// Panics of the crate that this library reports with an error of its own that says what
+/// went wrong: the file they happen in and how their message starts. They are logged at
+/// DEBUG; any other panic is a bug, and is logged at ERROR.
+const EXPLAINED_PANICS: &[(&str, &str)] = &[
+    // A writer that cannot get its stream's segments: `writer::StopDiagnosis` says why.
+    ("src/segment/selector.rs", "retry failed"),
+    // A reader group state that cannot be fetched: `PRAVEGA_STATUS_UNAVAILABLE`.
+    (
+        "src/event/reader_group_state.rs",
+        "Fetch updates failed after all retries",
+    ),
+];
+
+fn is_explained(info: &std::panic::PanicHookInfo<'_>) -> bool {
+    let file = info.location().map_or("", |location| location.file());
+    let payload = info.payload();
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or_default();
+    EXPLAINED_PANICS
+        .iter()
+        .any(|(suffix, prefix)| file.ends_with(suffix) && message.starts_with(prefix))
+}
+
 /// Replaces the default panic hook, which prints to stderr, with one that logs.
 ///
 /// This library links its own copy of std, so the hook covers only panics inside it,
@@ -17,7 +43,11 @@ static QUIET_PANICS: Once = Once::new();
 fn install_panic_hook() {
     QUIET_PANICS.call_once(|| {
         std::panic::set_hook(Box::new(|info| {
-            tracing::error!(target: "pravega_client_ffi::panic", "caught panic: {info}");
+            if is_explained(info) {
+                tracing::debug!(target: "pravega_client_ffi::panic", "caught panic: {info}");
+            } else {
+                tracing::error!(target: "pravega_client_ffi::panic", "caught panic: {info}");
+            }
         }));
     });
 }

@@ -252,6 +252,7 @@ fn reader_closed() -> PravegaError {
 /// Fails with:
 /// - `PRAVEGA_STATUS_INVALID_ARGUMENT` when `config` holds no stream.
 /// - `PRAVEGA_STATUS_NOT_FOUND` when one of its streams does not exist.
+/// - `PRAVEGA_STATUS_UNSUPPORTED` when a stream that starts at its tail is sealed.
 /// - `PRAVEGA_STATUS_UNAVAILABLE` when the controller cannot be reached, and
 ///   `PRAVEGA_STATUS_CONTROLLER_ERROR` when it fails the request.
 #[no_mangle]
@@ -280,6 +281,19 @@ pub extern "C" fn pravega_reader_group_new(
                 return Err(PravegaError::new(
                     PravegaStatus::NotFound,
                     format!("stream {stream} does not exist"),
+                ));
+            }
+        }
+        // A sealed stream has no current segments, so no tail; the crate panics there.
+        for stream in config.streams_from_tail() {
+            let current = manager.call(
+                "get current segments",
+                controller.get_current_segments(stream),
+            )?;
+            if current.key_segment_map.is_empty() {
+                return Err(PravegaError::new(
+                    PravegaStatus::Unsupported,
+                    format!("stream {stream} is sealed: it has no tail to start reading at"),
                 ));
             }
         }

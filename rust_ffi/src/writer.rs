@@ -6,8 +6,10 @@ use crate::error::{FfiResult, PravegaError, PravegaStatus};
 use crate::guard::{guarded, panic_error};
 use crate::manager::PravegaManager;
 use crate::runtime::{refuse_runtime_thread, SharedRuntime};
+use pravega_client::client_factory::ClientFactoryAsync;
 use pravega_client::error::Error as WriterError;
 use pravega_client::event::EventWriter;
+use pravega_client_shared::ScopedStream;
 use std::ffi::{c_char, c_void};
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -115,7 +117,11 @@ impl AckTracker {
 /// Awaits the server's answers in write order, and reports them.
 ///
 /// One task per writer does this, instead of one task per event.
-async fn deliver_acks(mut pending: mpsc::UnboundedReceiver<Pending>, acks: Arc<AckTracker>) {
+async fn deliver_acks(
+    mut pending: mpsc::UnboundedReceiver<Pending>,
+    acks: Arc<AckTracker>,
+    mut diagnosis: StopDiagnosis,
+) {
     while let Some(item) = pending.recv().await {
         match item {
             Pending::Events {
@@ -126,7 +132,7 @@ async fn deliver_acks(mut pending: mpsc::UnboundedReceiver<Pending>, acks: Arc<A
                 let had_callback = completion.is_some();
                 let mut failure = None;
                 for answer in answers {
-                    if let Err(error) = settle(answer).await {
+                    if let Err(error) = settle(answer, &mut diagnosis).await {
                         failure.get_or_insert(error);
                     }
                 }
@@ -150,7 +156,7 @@ async fn deliver_acks(mut pending: mpsc::UnboundedReceiver<Pending>, acks: Arc<A
     }
 }
 
-async fn settle(answer: Answer) -> Result<(), PravegaError> {
+async fn settle(answer: Answer, diagnosis: &mut StopDiagnosis) -> Result<(), PravegaError> {
     match answer.await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(error)) => Err(PravegaError::new(
@@ -159,8 +165,58 @@ async fn settle(answer: Answer) -> Result<(), PravegaError> {
         )),
         Err(_) => Err(PravegaError::new(
             PravegaStatus::IoError,
-            "the writer stopped before the server acknowledged the event",
+            format!(
+                "the writer stopped before the server acknowledged the event: {}",
+                diagnosis.reason().await
+            ),
         )),
+    }
+}
+
+/// How long the acknowledgement task asks the controller why a writer stopped.
+const DIAGNOSIS_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Explains why the crate's writer stopped, which it does without saying why.
+struct StopDiagnosis {
+    factory: ClientFactoryAsync,
+    stream: ScopedStream,
+    reason: Option<String>,
+}
+
+impl StopDiagnosis {
+    /// The reason, asked of the controller once and kept for every later event.
+    ///
+    /// The crate's writer stops (its task panics) when it cannot get the stream's
+    /// segments, which nearly always means that the stream or its scope does not exist.
+    async fn reason(&mut self) -> &str {
+        if self.reason.is_none() {
+            let asked = tokio::time::timeout(DIAGNOSIS_TIMEOUT, self.ask_controller()).await;
+            self.reason = Some(asked.unwrap_or_else(|_| {
+                format!(
+                    "it could not get the segments of stream {}, and the controller \
+                     did not say why within {} s",
+                    self.stream,
+                    DIAGNOSIS_TIMEOUT.as_secs()
+                )
+            }));
+        }
+        self.reason.as_deref().unwrap_or_default()
+    }
+
+    async fn ask_controller(&self) -> String {
+        let controller = self.factory.controller_client();
+        let stream = &self.stream;
+        if let Ok(false) = controller.check_scope_exists(&stream.scope).await {
+            return format!("scope {} does not exist", stream.scope);
+        }
+        match controller.check_stream_exists(stream).await {
+            Ok(false) => format!("stream {stream} does not exist"),
+            Ok(true) => format!("it could not get the segments of stream {stream}"),
+            Err(error) => format!(
+                "it could not get the segments of stream {stream}: {}",
+                error.error
+            ),
+        }
     }
 }
 
@@ -190,16 +246,21 @@ pub extern "C" fn pravega_writer_new(
         let runtime = manager.runtime.clone();
         let writer = {
             let _context = runtime.handle().enter();
-            manager.factory.create_event_writer(stream)
+            manager.factory.create_event_writer(stream.clone())
         };
         let acks = Arc::new(AckTracker {
             state: Mutex::default(),
             changed: Condvar::new(),
         });
         let (pending, pending_rx) = mpsc::unbounded_channel();
+        let diagnosis = StopDiagnosis {
+            factory: manager.factory.clone(),
+            stream,
+            reason: None,
+        };
         runtime
             .handle()
-            .spawn(deliver_acks(pending_rx, acks.clone()));
+            .spawn(deliver_acks(pending_rx, acks.clone(), diagnosis));
 
         let writer = PravegaWriter {
             writer: Mutex::new(writer),
