@@ -116,7 +116,8 @@ class StreamWriter(NativeHandle):
         payloads = [payload_bytes(event) for event in events]
         if not payloads:
             return
-        self._raise_orphaned_failure()
+        if self._orphaned:  # tested inline: this is the per-event path
+            self._raise_orphaned_failure()
         key = encode_optional("routing_key", routing_key)
         data = b"".join(payloads)
         lengths = ffi.new("size_t[]", [len(payload) for payload in payloads])
@@ -206,7 +207,8 @@ class StreamWriter(NativeHandle):
         user_data: Any,
         tag: int,
     ) -> None:
-        self._raise_orphaned_failure()
+        if self._orphaned:  # tested inline: this is the per-event path
+            self._raise_orphaned_failure()
         key = encode_optional("routing_key", routing_key)
         if isinstance(event, bytes):
             # The common case, and a per-event path: no context manager to pay for.
@@ -237,12 +239,13 @@ class StreamWriter(NativeHandle):
                 slice_ms = max(0, min(slice_ms, math.ceil(left * 1000)))
             try:
                 self._invoke(lib.pravega_writer_wait_outstanding, limit, slice_ms)
-                self._raise_orphaned_failure()
-                return
             except PravegaTimeoutError:
                 if slice_ms == 0:
                     raise
                 continue
+            if self._orphaned:
+                self._raise_orphaned_failure()
+            return
 
     def _keep_orphaned_failure(self, failure: BaseException) -> None:
         """Keeps a failure whose future was cancelled, for the next call to raise.
@@ -258,10 +261,6 @@ class StreamWriter(NativeHandle):
         self._orphaned.append(failure)
 
     def _raise_orphaned_failure(self) -> None:
-        # Every write passes here: the emptiness test keeps raising IndexError off the
-        # common path.
-        if not self._orphaned:
-            return
         try:
             failure = self._orphaned.pop()
         except IndexError:
