@@ -42,17 +42,21 @@ class ByteStream(io.RawIOBase):
         self._native = _NativeByteStream(ptr)
         self._name = name
 
-    # Capabilities
+    # Capabilities. Documented here, not inherited: PyPy's io classes carry no
+    # docstrings for them.
 
     def readable(self) -> bool:
+        """True: a byte stream can be read. Raises :class:`ClosedError` once closed."""
         self._check_open()
         return True
 
     def writable(self) -> bool:
+        """True: a byte stream takes writes. Raises :class:`ClosedError` once closed."""
         self._check_open()
         return True
 
     def seekable(self) -> bool:
+        """True: a byte stream can seek. Raises :class:`ClosedError` once closed."""
         self._check_open()
         return True
 
