@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable, Dict, List, Optional, Type
 
 from . import exceptions as exc
-from ._native import ffi, lib
 from ._version import __version__
+
+try:
+    from ._native import ffi, lib
+except ModuleNotFoundError as missing:
+    if missing.name != f"{__package__}._native":
+        raise
+    # Nearly always a clone's source directory, which Python puts before the installed
+    # package when it runs in the clone's top directory.
+    package_dir = os.path.dirname(os.path.abspath(__file__))
+    raise ImportError(
+        f"the compiled part of pravega_client is missing from {package_dir}, which "
+        "looks like a source tree: run Python from another directory, or install the "
+        "package (make build, or pip install .) and import that"
+    ) from None
 
 __all__ = ["ffi", "lib", "invoke", "raise_for", "encode_name", "encode_optional"]
 

@@ -8,6 +8,7 @@ its metadata asks pip for.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -141,3 +142,25 @@ def test_the_wheel_installs_in_a_fresh_venv_and_round_trips_an_event(
         timeout=180,
     )
     assert output.strip().splitlines()[-1] == "from the wheel"
+
+
+def test_a_source_tree_without_the_extension_says_so_on_import(tmp_path: Path) -> None:
+    # Python run in a clone's top directory finds the source directory before the
+    # installed package; the import must say why it cannot work, not just fail.
+    shutil.copytree(
+        ROOT / "pravega_client",
+        tmp_path / "pravega_client",
+        ignore=shutil.ignore_patterns("*.so", "__pycache__"),
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import pravega_client"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert "ImportError: the compiled part of pravega_client" in result.stderr
+    assert "looks like a source tree" in result.stderr
