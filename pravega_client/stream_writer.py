@@ -116,7 +116,7 @@ class StreamWriter(NativeHandle):
         payloads = [payload_bytes(event) for event in events]
         if not payloads:
             return
-        if self._orphaned:  # tested inline: this is the per-event path
+        if self._orphaned:
             self._raise_orphaned_failure()
         key = encode_optional("routing_key", routing_key)
         data = b"".join(payloads)
